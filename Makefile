@@ -1,0 +1,116 @@
+# DevPulse ETL.  `make help` lists the targets.
+#
+# Everything but main() goes into one static library that the binary, the
+# tests and the benchmarks link.  Warnings are part of ALL_CFLAGS so that a
+# user's CFLAGS can add to them but not remove them; WERROR=1 (CI) makes them
+# fatal.  Header dependencies come from -MMD -MP.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wpointer-arith -Wformat=2 -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+DEB_PKGS = build-essential pkg-config libpq-dev libjansson-dev libcriterion-dev \
+           postgresql postgresql-contrib
+
+PKGS = libpq jansson
+ALL_CPPFLAGS = -Iinclude -I$(BUILD) -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
+ALL_CFLAGS   = -std=c11 $(OPT) $(WARN) -fopenmp -MMD -MP $(CFLAGS)
+ALL_LDFLAGS  = -fopenmp $(LDFLAGS)
+LIBS         = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+
+LIB_SRC   = $(filter-out src/cli.c,$(wildcard src/*.c))
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
+BIN       = $(BUILD)/devpulse-etl
+LIB       = $(BUILD)/libdevpulse.a
+TEST_SRC  = $(wildcard tests/test_*.c)
+TEST_OBJ  = $(TEST_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN  = $(BUILD)/devpulse-tests
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+MIGRATIONS = $(sort $(wildcard sql/[0-9]*.sql))
+
+.PHONY: all help deps test test-unit asan tsan bench demo install clean
+
+all: $(BIN) $(BENCH_BIN) devpulse-etl
+
+help:
+	@echo "make deps     install the Debian packages the build needs (when missing)"
+	@echo "make          build $(BIN) (also linked as ./devpulse-etl) and bench programs"
+	@echo "make demo     private PostgreSQL, sample data, nightly run, results"
+	@echo "make test     all tests against a throwaway PostgreSQL"
+	@echo "make asan     the tests under AddressSanitizer + UBSan"
+	@echo "make tsan     the OpenMP kernel under ThreadSanitizer (clang + libomp)"
+	@echo "make bench    benchmarks (bench/run)"
+	@echo "make install  install the binary into \$$(DESTDIR)\$$(BINDIR)"
+
+deps:
+	@tests/install-deps $(DEB_PKGS)
+
+devpulse-etl: $(BIN)
+	ln -sf $(BIN) $@
+
+$(BIN): $(BUILD)/src/cli.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(LIB): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+# The migrations are compiled into the binary, so an installed devpulse-etl
+# needs no sql/ directory next to it.
+$(BUILD)/migrations.c: $(MIGRATIONS) tests/embed-sql
+	@mkdir -p $(@D)
+	tests/embed-sql $(MIGRATIONS) > $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/migrations.o: $(BUILD)/migrations.c
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell $(PKG_CONFIG) --libs criterion)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The test command of the README: installs what is missing, builds, and runs
+# every test against a throwaway PostgreSQL started by tests/with-pg.
+test: deps
+	$(MAKE) --no-print-directory WERROR=$(WERROR) $(TEST_BIN) $(BIN)
+	tests/run-tests $(TEST_BIN) $(BIN)
+
+asan: deps
+	$(MAKE) --no-print-directory BUILD=build-asan \
+	    OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	    build-asan/devpulse-tests build-asan/devpulse-etl
+	ASAN_OPTIONS=detect_leaks=1 tests/run-tests build-asan/devpulse-tests build-asan/devpulse-etl
+
+tsan: deps
+	tests/run-tsan
+
+bench: deps all
+	bench/run
+
+demo: deps
+	$(MAKE) --no-print-directory all
+	tests/demo $(BIN)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/devpulse-etl
+
+clean:
+	rm -rf build build-asan build-tsan devpulse-etl
+
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)

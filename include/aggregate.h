@@ -1,0 +1,68 @@
+/*
+ * aggregate.h: typed rows -> per-subject daily cells (OpenMP).
+ *
+ * A subject's cells are cumulative sums per series over a window of days:
+ * row 0 holds everything up to the day before the window, row i the sums
+ * through day w0 + i - 1.  A stock "as of day e" is one lookup and a flow over
+ * [a, e] is the difference of two, so weekly and monthly buckets come from the
+ * daily cells, never from the rows again.
+ */
+#ifndef AGGREGATE_H
+#define AGGREGATE_H
+
+#include <stdint.h>
+
+#include "etl_error.h"
+#include "model.h"
+#include "scope.h"
+#include "tz.h"
+
+enum series {
+    S_COMMITS, S_PULL_REQUESTS, S_ISSUES,
+    S_ACTIVE_DAYS,            /* 1 on a day whose commits+pull requests+issues > 0 */
+    S_REPOSITORIES, S_STARS, S_FORKS, S_WATCHERS, S_OPEN_ISSUES,
+    S_SUBSCRIBERS, S_CHANNEL_VIEWS,   /* deltas of the latest channel stats */
+    S_VIDEOS, S_VIDEO_LIKES, S_VIDEO_COMMENTS,
+    S_ARTICLES, S_ARTICLE_VIEWS, S_ARTICLE_REACTIONS, S_ARTICLE_COMMENTS,
+    N_SERIES
+};
+
+struct cells {
+    int32_t w0;               /* first day of the window */
+    int32_t n;                /* days in the window: w0 .. w0 + n - 1 (the cutoff) */
+    int64_t *sums;            /* (n + 1) rows of N_SERIES cumulative sums */
+    /* Earliest local day of an in-scope row on or before the cutoff, per
+     * platform and for PLATFORM_ALL; DAY_POS_INF when there is none. */
+    int32_t first_day[N_PLATFORMS + 1];
+};
+
+struct agg_input {
+    const struct source *src;
+    const struct scope *scope;
+    const struct tz_table *zones;   /* indexed like scope->zone_names */
+    int32_t min_data_day;           /* no finite row is dated earlier */
+};
+
+/*
+ * Fills cells[i] for subjects first .. first + count - 1.  need_from[i] is
+ * the earliest day whose cumulative value will be asked for (a bucket's or a
+ * goal's first day minus one).  Runs one subject per OpenMP iteration; each
+ * iteration writes only its own cells.
+ */
+int agg_subjects(const struct agg_input *in, int32_t first, int32_t count,
+                 const int64_t *need_from, struct cells *cells, struct etl_error *err);
+
+/* The sum of series through day (days before the window: its first row; days
+ * before -infinity, i.e. below INT32_MIN: zero). */
+int64_t cells_through(const struct cells *c, enum series s, int64_t day);
+
+/* The sum of series over the days [from, to]. */
+int64_t cells_over(const struct cells *c, enum series s, int64_t from, int64_t to);
+
+void cells_term(struct cells *c);
+
+/* Accumulates one subject (the unit of work, public for the kernel bench). */
+int agg_one_subject(const struct agg_input *in, const struct subject *s, int64_t need_from,
+                    struct cells *c);
+
+#endif

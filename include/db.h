@@ -1,0 +1,37 @@
+/*
+ * db.h: connecting to PostgreSQL and running statements that must succeed.
+ *
+ * Every helper checks the result status with PQresultStatus, clears failed
+ * results itself and reports "what failed: server message" in an etl_error.
+ */
+#ifndef DB_H
+#define DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include "etl_error.h"
+
+/* Connects to dsn, else $DATABASE_URL, else libpq's PG* defaults. */
+PGconn *db_connect(const char *dsn, struct etl_error *err);
+
+/* Runs sql (no parameters; may hold several statements); expects COMMAND_OK
+ * or TUPLES_OK.  what names the step in the error message. */
+int db_exec(PGconn *conn, const char *what, const char *sql, struct etl_error *err);
+
+/* Runs sql with text parameters and returns the result when it has the
+ * status `expect`; else NULL with err set. */
+PGresult *db_query(PGconn *conn, const char *what, const char *sql,
+                   int nparams, const char *const *params,
+                   ExecStatusType expect, struct etl_error *err);
+
+/* Fills err from a failed result or the connection, dropping the trailing newline. */
+int db_fail(struct etl_error *err, const char *what, PGconn *conn, const PGresult *res);
+
+/* True when the connection is gone (as opposed to a failing statement). */
+bool db_connection_lost(PGconn *conn);
+
+/* Returns a malloc'd copy of msg with every occurrence of the DSN's password
+ * replaced by "****"; NULL only when out of memory. */
+char *db_scrub_password(const char *msg, const char *dsn);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * metrics.h: cells -> snapshot rows (SPEC.md sections 2, 4, 5) and goal
+ * values (section 7).
+ */
+#ifndef METRICS_H
+#define METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aggregate.h"
+#include "calendar.h"
+#include "model.h"
+#include "scope.h"
+#include "strbuf.h"
+
+struct bucket {
+    enum bucket_type type;
+    int32_t start, last;
+};
+
+/*
+ * The buckets that contain a day of [lo, hi] (lo <= hi), every type, sorted
+ * as the unique index sorts them: by start day, then by type name.
+ * Returns the number (0 when lo > hi), -1 when out of memory; *out is malloc'd.
+ */
+int metrics_plan_buckets(int32_t lo, int32_t hi, struct bucket **out);
+
+/* The rows a subject gets for these buckets (section 5). */
+size_t metrics_count_rows(const struct subject *s, const struct cells *c,
+                          const struct bucket *b, int n);
+
+/* Identity of the rows written by one run: ids are UUIDv7 made from the run's
+ * millisecond, a random tag and the row's sequence number, so ids follow the
+ * order rows are written in (the unique key's order). */
+struct row_ids {
+    uint64_t unix_ms;
+    uint32_t tag;
+};
+
+/*
+ * Appends a subject's rows as COPY text lines
+ * (id, user_id, workspace_id, platform, snapshot_type, snapshot_date, metrics),
+ * in unique-key order, numbering them from seq.
+ */
+void metrics_format_rows(const struct source *src, const struct subject *s,
+                         const struct cells *c, const struct bucket *b, int n,
+                         const struct row_ids *ids, uint64_t seq, struct strbuf *out);
+
+/* Writes one platform's metrics object {"k": v, ...} for the days [start, end]. */
+void metrics_platform_json(const struct source *src, const struct subject *s,
+                           const struct cells *c, int platform, int32_t start, int32_t end,
+                           struct strbuf *out);
+
+/* ---- goals ---- */
+
+enum goal_outcome { GOAL_VALUE, GOAL_SKIPPED };
+
+struct goal_result {
+    enum goal_outcome outcome;
+    const char *reason;       /* when skipped */
+    char value[48];           /* numeric text when GOAL_VALUE */
+};
+
+/* The earliest day a goal needs cumulative values for, or INT64_MAX when it
+ * needs none (skipped, or not started by its evaluation day). */
+int64_t metrics_goal_need_from(const struct goal *g, int32_t cutoff);
+
+/* Section 7 rules 1-4 for one goal of subject s. */
+void metrics_goal_value(const struct source *src, const struct subject *s,
+                        const struct cells *c, const struct goal *g, struct goal_result *out);
+
+/* round(100 * (v - b) / b, 2) as PostgreSQL's numeric does, into buf; b != 0. */
+void metrics_percentage(int64_t v, int64_t b, char *buf, size_t size);
+
+#endif

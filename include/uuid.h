@@ -1,0 +1,44 @@
+/*
+ * uuid.h: 16-byte uuids, their text form, UUIDv7, and a uuid -> index map.
+ */
+#ifndef UUID_H
+#define UUID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct uuid {
+    unsigned char b[16];
+};
+
+/* Parses the canonical 8-4-4-4-12 hex form; 0 or -1. */
+int uuid_parse(const char *s, struct uuid *out);
+/* Writes the canonical form and a NUL into buf (37 bytes). */
+void uuid_format(const struct uuid *u, char *buf);
+bool uuid_equal(const struct uuid *a, const struct uuid *b);
+int uuid_compare(const struct uuid *a, const struct uuid *b);
+
+/* A time-ordered UUIDv7 (RFC 9562): unix_ms in the top 48 bits, then a
+ * counter that keeps ids made in one millisecond increasing, then random bits.
+ * Not thread-safe: one generator per thread. */
+struct uuid7_gen {
+    uint64_t last_ms, counter, rng;
+};
+void uuid7_init(struct uuid7_gen *g, uint64_t seed);
+void uuid7_next(struct uuid7_gen *g, struct uuid *out);
+
+/* Open-addressing map from uuid to a dense int32 index. */
+struct uuid_map {
+    struct uuid *keys;
+    int32_t *vals;      /* -1 = empty slot */
+    size_t cap;         /* a power of two */
+};
+int uuid_map_init(struct uuid_map *m, size_t expected);
+void uuid_map_term(struct uuid_map *m);
+/* Inserts key -> val (replacing); 0 or -1 (out of memory). */
+int uuid_map_put(struct uuid_map *m, const struct uuid *key, int32_t val);
+/* The value, or -1 when absent. */
+int32_t uuid_map_get(const struct uuid_map *m, const struct uuid *key);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * aggregate.c: typed rows -> metric cells (OpenMP).
+ *
+ * Entry point: agg_subjects.  Each subject pulls the rows of the connections
+ * and repositories it covers (the rows are grouped by connection), turns
+ * instants into its own local days, and adds them into its own dense array
+ * indexed by day.  Subjects are independent, so the parallel loop needs no
+ * locks and no merge: thread t only ever writes the cells of the subjects it
+ * was handed.  The prefix sums that make buckets O(1) are taken at the end.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "calendar.h"
+
+static inline int64_t *
+day_row(struct cells *c, int32_t day)
+{
+    size_t i = day < c->w0 ? 0 : (size_t) (day - c->w0) + 1;
+
+    return c->sums + i * N_SERIES;
+}
+
+static inline void
+saw_day(struct cells *c, int platform, int32_t day)
+{
+    if (day < c->first_day[platform])
+        c->first_day[platform] = day;
+}
+
+static void
+add_contributions(struct cells *c, const struct source *src, int32_t conn, int32_t cutoff)
+{
+    for (size_t r = src->contributions.off[conn]; r < src->contributions.off[conn + 1]; r++) {
+        const struct contribution_row *row = &src->contributions.rows[r];
+        int64_t *cell;
+
+        if (row->day > cutoff)
+            continue;
+        saw_day(c, PLATFORM_GITHUB, row->day);
+        cell = day_row(c, row->day);
+        cell[S_COMMITS] += row->commits;
+        cell[S_PULL_REQUESTS] += row->pull_requests;
+        cell[S_ISSUES] += row->issues;
+    }
+}
+
+static void
+add_repository(struct cells *c, const struct repository_row *row, const struct tz_zone *zone,
+               int32_t cutoff)
+{
+    int32_t day = tz_local_day(zone, row->created_at);
+    int64_t *cell;
+
+    if (day > cutoff)
+        return;
+    saw_day(c, PLATFORM_GITHUB, day);
+    cell = day_row(c, day);
+    cell[S_REPOSITORIES] += 1;
+    cell[S_STARS] += row->stars;
+    cell[S_FORKS] += row->forks;
+    cell[S_WATCHERS] += row->watchers;
+    cell[S_OPEN_ISSUES] += row->open_issues;
+}
+
+static void
+add_channel_stats(struct cells *c, const struct source *src, int32_t conn, int32_t cutoff)
+{
+    for (size_t r = src->channel_stats.off[conn]; r < src->channel_stats.off[conn + 1]; r++) {
+        const struct channel_stat_row *row = &src->channel_stats.rows[r];
+        int64_t *cell;
+
+        if (row->day > cutoff)
+            break;      /* sorted by day; later deltas must not count either */
+        saw_day(c, PLATFORM_YOUTUBE, row->day);
+        cell = day_row(c, row->day);
+        cell[S_SUBSCRIBERS] += row->subscribers_delta;
+        cell[S_CHANNEL_VIEWS] += row->views_delta;
+    }
+}
+
+static void
+add_videos(struct cells *c, const struct source *src, int32_t conn, const struct tz_zone *zone,
+           int32_t cutoff)
+{
+    for (size_t r = src->videos.off[conn]; r < src->videos.off[conn + 1]; r++) {
+        const struct video_row *row = &src->videos.rows[r];
+        int32_t day = tz_local_day(zone, row->published_at);
+        int64_t *cell;
+
+        if (day > cutoff)
+            continue;
+        saw_day(c, PLATFORM_YOUTUBE, day);
+        cell = day_row(c, day);
+        cell[S_VIDEOS] += 1;
+        cell[S_VIDEO_LIKES] += row->likes;
+        cell[S_VIDEO_COMMENTS] += row->comments;
+    }
+}
+
+static void
+add_articles(struct cells *c, const struct source *src, int32_t conn, const struct tz_zone *zone,
+             int32_t cutoff)
+{
+    for (size_t r = src->articles.off[conn]; r < src->articles.off[conn + 1]; r++) {
+        const struct article_row *row = &src->articles.rows[r];
+        int32_t day = tz_local_day(zone, row->published_at);
+        int64_t *cell;
+
+        if (day > cutoff)
+            continue;
+        saw_day(c, PLATFORM_DEVTO, day);
+        cell = day_row(c, day);
+        cell[S_ARTICLES] += 1;
+        cell[S_ARTICLE_VIEWS] += row->views;
+        cell[S_ARTICLE_REACTIONS] += row->reactions;
+        cell[S_ARTICLE_COMMENTS] += row->comments;
+    }
+}
+
+/* Marks active days, then turns daily sums into cumulative sums. */
+static void
+finish_cells(struct cells *c)
+{
+    for (int32_t i = 1; i <= c->n; i++) {
+        int64_t *row = c->sums + (size_t) i * N_SERIES;
+        const int64_t *prev = row - N_SERIES;
+
+        row[S_ACTIVE_DAYS] = row[S_COMMITS] + row[S_PULL_REQUESTS] + row[S_ISSUES] > 0;
+        for (int k = 0; k < N_SERIES; k++)
+            row[k] += prev[k];
+    }
+    c->sums[S_ACTIVE_DAYS] = 0;     /* days before the window are never asked for */
+    for (int p = 0; p < N_PLATFORMS; p++)
+        saw_day(c, PLATFORM_ALL, c->first_day[p]);
+}
+
+static int
+window(struct cells *c, int64_t need_from, int32_t min_data_day, int32_t cutoff)
+{
+    /* Rows before the window go to row 0; the window starts one day after the
+     * earliest day asked for, and never before the first day of any data. */
+    int64_t w0 = need_from + 1;
+
+    if (w0 < min_data_day)
+        w0 = min_data_day;
+    if (w0 > (int64_t) cutoff + 1)
+        w0 = (int64_t) cutoff + 1;
+    c->w0 = (int32_t) w0;
+    c->n = (int32_t) ((int64_t) cutoff - w0 + 1);
+    c->sums = calloc(((size_t) c->n + 1) * N_SERIES, sizeof *c->sums);
+    for (int p = 0; p <= N_PLATFORMS; p++)
+        c->first_day[p] = DAY_POS_INF;
+    return c->sums == NULL ? -1 : 0;
+}
+
+int
+agg_one_subject(const struct agg_input *in, const struct subject *s, int64_t need_from,
+                struct cells *c)
+{
+    const struct source *src = in->src;
+    const struct tz_zone *zone = &in->zones->zones[s->zone];
+
+    if (window(c, need_from, in->min_data_day, s->cutoff) < 0)
+        return -1;
+    for (int32_t k = 0; k < s->n_conns; k++) {
+        int32_t conn = s->conns[k];
+
+        switch (src->connections[conn].platform) {
+        case PLATFORM_GITHUB:
+            add_contributions(c, src, conn, s->cutoff);
+            for (size_t r = src->repositories.off[conn]; r < src->repositories.off[conn + 1]; r++)
+                add_repository(c, &src->repositories.rows[r], zone, s->cutoff);
+            break;
+        case PLATFORM_YOUTUBE:
+            add_channel_stats(c, src, conn, s->cutoff);
+            add_videos(c, src, conn, zone, s->cutoff);
+            break;
+        case PLATFORM_DEVTO:
+            add_articles(c, src, conn, zone, s->cutoff);
+            break;
+        default:
+            break;
+        }
+    }
+    for (int32_t k = 0; k < s->n_repos; k++)
+        add_repository(c, &src->repositories.rows[s->repos[k]], zone, s->cutoff);
+    finish_cells(c);
+    return 0;
+}
+
+int
+agg_subjects(const struct agg_input *in, int32_t first, int32_t count,
+             const int64_t *need_from, struct cells *cells, struct etl_error *err)
+{
+    int failed = 0;
+
+#pragma omp parallel for schedule(dynamic, 16) reduction(+:failed)
+    for (int32_t i = 0; i < count; i++)
+        if (agg_one_subject(in, &in->scope->subjects[first + i], need_from[i], &cells[i]) < 0)
+            failed++;
+    if (failed)
+        return etl_fail(err, "aggregating: out of memory");
+    return 0;
+}
+
+int64_t
+cells_through(const struct cells *c, enum series s, int64_t day)
+{
+    int64_t i = day - c->w0 + 1;
+
+    if (day < INT32_MIN)
+        return 0;
+    if (i < 0)
+        i = 0;
+    if (i > c->n)
+        i = c->n;
+    return c->sums[(size_t) i * N_SERIES + s];
+}
+
+int64_t
+cells_over(const struct cells *c, enum series s, int64_t from, int64_t to)
+{
+    if (to < from)
+        return 0;
+    return cells_through(c, s, to) - cells_through(c, s, from - 1);
+}
+
+void
+cells_term(struct cells *c)
+{
+    free(c->sums);
+    c->sums = NULL;
+}

@@ -1,0 +1,1008 @@
+/*
+ * extract.c: COPY ... TO STDOUT: bytes -> typed rows.
+ *
+ * Entry points: extract_begin (snapshot + small tables), extract_bulk (the
+ * five platform tables), source_term.
+ *
+ * Invariants:
+ * - Every table is read in one snapshot: the main connection exports it and
+ *   each worker connection imports it before its COPY.
+ * - Large tables are split into ctid ranges (TID range scans), one COPY per
+ *   chunk; chunks are decoded by OpenMP threads, each into its own array, and
+ *   merged afterwards by a counting sort on the connection number.  No thread
+ *   writes what another reads.
+ * - A COPY is always drained to its end and its final result checked, even
+ *   after a local decoding error (psql's handleCopyOut).
+ */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "db.h"
+#include "extract.h"
+
+#define CHUNK_PAGES 4096        /* 32 MiB of heap per COPY */
+#define MAX_FIELDS 8
+
+const char *const extract_table_names[5] = {
+    "github_contributions", "youtube_channel_stats", "github_repositories",
+    "youtube_videos", "devto_articles",
+};
+
+enum bulk_table { T_CONTRIB, T_STATS, T_REPOS, T_VIDEOS, T_ARTICLES, N_BULK };
+
+/* ---------------------------------------------------------------- decoder */
+
+static uint32_t
+be32(const unsigned char *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+static uint64_t
+be64(const unsigned char *p)
+{
+    return (uint64_t) be32(p) << 32 | be32(p + 4);
+}
+
+int32_t copy_int2(const struct copy_field *f) { return (int16_t) ((f->p[0] << 8) | f->p[1]); }
+int32_t copy_int4(const struct copy_field *f) { return (int32_t) be32(f->p); }
+int64_t copy_int8(const struct copy_field *f) { return (int64_t) be64(f->p); }
+int32_t copy_date(const struct copy_field *f) { return (int32_t) be32(f->p); }
+int64_t copy_timestamptz(const struct copy_field *f) { return (int64_t) be64(f->p); }
+bool copy_bool(const struct copy_field *f) { return f->p[0] != 0; }
+
+void
+copy_uuid(const struct copy_field *f, struct uuid *out)
+{
+    memcpy(out->b, f->p, 16);
+}
+
+bool
+copy_field_has_len(const struct copy_field *f, int32_t len, bool nullable)
+{
+    return f->len == len || (nullable && f->len == -1);
+}
+
+static const unsigned char copy_signature[11] = "PGCOPY\n\377\r\n";
+
+int
+copy_split_tuple(struct copy_decoder *d, const char *buf, size_t len,
+                 struct copy_field *fields, int max, struct etl_error *err)
+{
+    const unsigned char *p = (const unsigned char *) buf, *end = p + len;
+    int nfields;
+
+    if (!d->header_done) {
+        uint32_t ext;
+
+        if (len < 19 || memcmp(p, copy_signature, 11) != 0)
+            return etl_fail(err, "COPY data: bad binary header");
+        ext = be32(p + 15);
+        if (ext > len - 19)
+            return etl_fail(err, "COPY data: bad header extension length");
+        p += 19 + ext;
+        d->header_done = true;
+    }
+    if (end - p < 2)
+        return etl_fail(err, "COPY data: truncated tuple");
+    nfields = (int16_t) ((p[0] << 8) | p[1]);
+    p += 2;
+    if (nfields == -1) {
+        d->trailer_seen = true;
+        return 0;
+    }
+    if (nfields < 0 || nfields > max)
+        return etl_fail(err, "COPY data: unexpected field count %d", nfields);
+    for (int i = 0; i < nfields; i++) {
+        int32_t flen;
+
+        if (end - p < 4)
+            return etl_fail(err, "COPY data: truncated field header");
+        flen = (int32_t) be32(p);
+        p += 4;
+        if (flen < -1 || (flen > 0 && end - p < flen))
+            return etl_fail(err, "COPY data: bad field length %d", flen);
+        fields[i].p = p;
+        fields[i].len = flen;
+        if (flen > 0)
+            p += flen;
+    }
+    if (p != end)
+        return etl_fail(err, "COPY data: trailing bytes after tuple");
+    return nfields;
+}
+
+/* ------------------------------------------------------------ small tables */
+
+static int
+parse_uuid_field(const PGresult *res, int row, int col, struct uuid *out, struct etl_error *err)
+{
+    if (uuid_parse(PQgetvalue(res, row, col), out) < 0)
+        return etl_fail(err, "unexpected uuid \"%s\"", PQgetvalue(res, row, col));
+    return 0;
+}
+
+static char *
+dup_or_null(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : strdup(PQgetvalue(res, row, col));
+}
+
+/* DateStyle is ISO (set by db_connect): YYYY-MM-DD or [-]infinity. */
+static int32_t
+parse_date_text(const char *s, int32_t if_null)
+{
+    int32_t day;
+
+    if (s == NULL)
+        return if_null;
+    if (strcmp(s, "infinity") == 0)
+        return DAY_POS_INF;
+    if (strcmp(s, "-infinity") == 0)
+        return DAY_NEG_INF;
+    if (cal_parse_date(s, &day) < 0)
+        return DAY_NEG_INF;     /* BC dates and the like: before anything */
+    return day;
+}
+
+static PGresult *
+select_rows(PGconn *conn, const char *what, const char *sql, struct etl_error *err)
+{
+    return db_query(conn, what, sql, 0, NULL, PGRES_TUPLES_OK, err);
+}
+
+static int
+lookup(const struct uuid_map *map, const PGresult *res, int row, int col,
+       int32_t *out, struct etl_error *err)
+{
+    struct uuid u;
+
+    if (PQgetisnull(res, row, col)) {
+        *out = -1;
+        return 0;
+    }
+    if (parse_uuid_field(res, row, col, &u, err) < 0)
+        return -1;
+    *out = uuid_map_get(map, &u);
+    if (*out < 0)
+        return etl_fail(err, "row refers to unknown id %s", PQgetvalue(res, row, col));
+    return 0;
+}
+
+struct maps {
+    struct uuid_map profiles, workspaces, connections;
+};
+
+static int
+read_profiles(PGconn *conn, struct source *src, struct maps *maps, struct etl_error *err)
+{
+    PGresult *res = select_rows(conn, "reading profiles",
+                                "SELECT id, timezone FROM profiles ORDER BY id", err);
+    int n;
+
+    if (res == NULL)
+        return -1;
+    n = PQntuples(res);
+    src->profiles = calloc((size_t) n + 1, sizeof *src->profiles);
+    if (src->profiles == NULL || uuid_map_init(&maps->profiles, (size_t) n) < 0)
+        goto out_nomem;
+    for (int i = 0; i < n; i++) {
+        struct profile *p = &src->profiles[i];
+
+        if (parse_uuid_field(res, i, 0, &p->id, err) < 0)
+            goto out_clear;
+        p->timezone = dup_or_null(res, i, 1);
+        src->n_profiles = i + 1;
+        if (uuid_map_put(&maps->profiles, &p->id, i) < 0)
+            goto out_nomem;
+    }
+    PQclear(res);
+    return 0;
+
+out_nomem:
+    etl_fail(err, "reading profiles: out of memory");
+out_clear:
+    PQclear(res);
+    return -1;
+}
+
+static int
+read_workspaces(PGconn *conn, struct source *src, struct maps *maps, struct etl_error *err)
+{
+    PGresult *res = select_rows(conn, "reading workspaces",
+                                "SELECT id, owner_id FROM workspaces ORDER BY id", err);
+    int n;
+
+    if (res == NULL)
+        return -1;
+    n = PQntuples(res);
+    src->workspaces = calloc((size_t) n + 1, sizeof *src->workspaces);
+    if (src->workspaces == NULL || uuid_map_init(&maps->workspaces, (size_t) n) < 0) {
+        PQclear(res);
+        return etl_fail(err, "reading workspaces: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        struct workspace *w = &src->workspaces[i];
+
+        if (parse_uuid_field(res, i, 0, &w->id, err) < 0 ||
+            lookup(&maps->profiles, res, i, 1, &w->owner, err) < 0 ||
+            uuid_map_put(&maps->workspaces, &w->id, i) < 0) {
+            PQclear(res);
+            return -1;
+        }
+        src->n_workspaces = i + 1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int
+read_members(PGconn *conn, struct source *src, struct maps *maps, struct etl_error *err)
+{
+    PGresult *res = select_rows(conn, "reading workspace members",
+                                "SELECT workspace_id, user_id FROM workspace_members", err);
+    int n;
+
+    if (res == NULL)
+        return -1;
+    n = PQntuples(res);
+    src->members = calloc((size_t) n + 1, sizeof *src->members);
+    if (src->members == NULL) {
+        PQclear(res);
+        return etl_fail(err, "reading workspace members: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        struct member *m = &src->members[i];
+
+        if (lookup(&maps->workspaces, res, i, 0, &m->workspace, err) < 0 ||
+            lookup(&maps->profiles, res, i, 1, &m->profile, err) < 0) {
+            PQclear(res);
+            return -1;
+        }
+        src->n_members = i + 1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int
+read_connections(PGconn *conn, struct source *src, struct maps *maps, struct etl_error *err)
+{
+    PGresult *res = select_rows(conn, "reading platform connections",
+                                "SELECT id, user_id, platform, is_active"
+                                " FROM platform_connections ORDER BY id", err);
+    int n;
+
+    if (res == NULL)
+        return -1;
+    n = PQntuples(res);
+    src->connections = calloc((size_t) n + 1, sizeof *src->connections);
+    if (src->connections == NULL || uuid_map_init(&maps->connections, (size_t) n) < 0) {
+        PQclear(res);
+        return etl_fail(err, "reading platform connections: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        struct connection *c = &src->connections[i];
+
+        if (parse_uuid_field(res, i, 0, &c->id, err) < 0 ||
+            lookup(&maps->profiles, res, i, 1, &c->user, err) < 0 ||
+            uuid_map_put(&maps->connections, &c->id, i) < 0) {
+            PQclear(res);
+            return -1;
+        }
+        c->platform_name = strdup(PQgetvalue(res, i, 2));
+        c->platform = platform_from_name(c->platform_name);
+        c->active = PQgetvalue(res, i, 3)[0] == 't';
+        src->n_connections = i + 1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int
+read_monitors(PGconn *conn, struct source *src, struct maps *maps, struct etl_error *err)
+{
+    PGresult *res = select_rows(conn, "reading monitors",
+                                "SELECT id, user_id, workspace_id, platform_connection_id,"
+                                " platform, monitor_type, platform_resource_id, is_active"
+                                " FROM monitors ORDER BY id", err);
+    int n;
+
+    if (res == NULL)
+        return -1;
+    n = PQntuples(res);
+    src->monitors = calloc((size_t) n + 1, sizeof *src->monitors);
+    if (src->monitors == NULL) {
+        PQclear(res);
+        return etl_fail(err, "reading monitors: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        struct monitor *m = &src->monitors[i];
+
+        if (parse_uuid_field(res, i, 0, &m->id, err) < 0 ||
+            lookup(&maps->profiles, res, i, 1, &m->user, err) < 0 ||
+            lookup(&maps->workspaces, res, i, 2, &m->workspace, err) < 0 ||
+            lookup(&maps->connections, res, i, 3, &m->connection, err) < 0) {
+            PQclear(res);
+            return -1;
+        }
+        m->platform = strdup(PQgetvalue(res, i, 4));
+        m->type = strdup(PQgetvalue(res, i, 5));
+        m->resource_id = dup_or_null(res, i, 6);
+        m->active = PQgetvalue(res, i, 7)[0] == 't';
+        src->n_monitors = i + 1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int
+read_goals(PGconn *conn, struct source *src, struct maps *maps, struct etl_error *err)
+{
+    PGresult *res = select_rows(conn, "reading goals",
+                                "SELECT id, user_id, workspace_id, platform, goal_type, unit,"
+                                " target_value::text, target_value < 0, start_date, end_date"
+                                " FROM goals ORDER BY id", err);
+    int n;
+
+    if (res == NULL)
+        return -1;
+    n = PQntuples(res);
+    src->goals = calloc((size_t) n + 1, sizeof *src->goals);
+    if (src->goals == NULL) {
+        PQclear(res);
+        return etl_fail(err, "reading goals: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        struct goal *g = &src->goals[i];
+
+        if (parse_uuid_field(res, i, 0, &g->id, err) < 0 ||
+            lookup(&maps->profiles, res, i, 1, &g->user, err) < 0 ||
+            lookup(&maps->workspaces, res, i, 2, &g->workspace, err) < 0) {
+            PQclear(res);
+            return -1;
+        }
+        g->platform = strdup(PQgetvalue(res, i, 3));
+        g->goal_type = strdup(PQgetvalue(res, i, 4));
+        g->unit = strdup(PQgetvalue(res, i, 5));
+        g->target_value = strdup(PQgetvalue(res, i, 6));
+        g->target_negative = PQgetvalue(res, i, 7)[0] == 't';
+        g->start_date = parse_date_text(PQgetvalue(res, i, 8), DAY_NEG_INF);
+        g->end_date = parse_date_text(PQgetisnull(res, i, 9) ? NULL : PQgetvalue(res, i, 9),
+                                      DAY_POS_INF);
+        src->n_goals = i + 1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int
+compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int
+read_zone_names(PGconn *conn, struct source *src, struct etl_error *err)
+{
+    PGresult *res = select_rows(conn, "reading pg_timezone_names",
+                                "SELECT name FROM pg_timezone_names", err);
+    int n;
+
+    if (res == NULL)
+        return -1;
+    n = PQntuples(res);
+    src->zone_names = calloc((size_t) n + 1, sizeof *src->zone_names);
+    if (src->zone_names == NULL) {
+        PQclear(res);
+        return etl_fail(err, "reading pg_timezone_names: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        src->zone_names[i] = strdup(PQgetvalue(res, i, 0));
+        src->n_zone_names = i + 1;
+    }
+    PQclear(res);
+    qsort(src->zone_names, (size_t) n, sizeof *src->zone_names, compare_strings);
+    return 0;
+}
+
+static int
+read_server_now(PGconn *conn, struct source *src, struct etl_error *err)
+{
+    PGresult *res = select_rows(conn, "reading the server clock",
+                                "SELECT ((extract(epoch FROM now()) - 946684800) * 1000000)::bigint",
+                                err);
+
+    if (res == NULL)
+        return -1;
+    src->server_now = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+static void
+maps_term(struct maps *maps)
+{
+    uuid_map_term(&maps->profiles);
+    uuid_map_term(&maps->workspaces);
+    uuid_map_term(&maps->connections);
+}
+
+int
+extract_begin(PGconn *conn, struct source *src, char *snapshot_id, struct etl_error *err)
+{
+    struct maps maps;
+    PGresult *res;
+    int rc = -1;
+
+    memset(&maps, 0, sizeof maps);
+    memset(src, 0, sizeof *src);
+    if (db_exec(conn, "starting the read transaction",
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err) < 0)
+        return -1;
+    res = select_rows(conn, "exporting the snapshot", "SELECT pg_export_snapshot()", err);
+    if (res == NULL)
+        goto out_rollback;
+    snprintf(snapshot_id, 64, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (read_server_now(conn, src, err) < 0 ||
+        read_profiles(conn, src, &maps, err) < 0 ||
+        read_workspaces(conn, src, &maps, err) < 0 ||
+        read_members(conn, src, &maps, err) < 0 ||
+        read_connections(conn, src, &maps, err) < 0 ||
+        read_monitors(conn, src, &maps, err) < 0 ||
+        read_goals(conn, src, &maps, err) < 0 ||
+        read_zone_names(conn, src, err) < 0)
+        goto out_rollback;
+    src->connection_index = maps.connections;    /* extract_bulk needs it */
+    memset(&maps.connections, 0, sizeof maps.connections);
+    rc = 0;
+    goto out_maps;
+
+out_rollback:
+    PQclear(PQexec(conn, "ROLLBACK"));
+out_maps:
+    maps_term(&maps);
+    return rc;
+}
+
+/* ------------------------------------------------------------ bulk tables */
+
+struct bulk_spec {
+    const char *select;          /* columns and FROM; the connection id first */
+    const char *where;           /* extra condition or NULL */
+    int nfields;
+    size_t row_size;
+    /* Decodes fields into row (conn already set); -1 on a malformed field. */
+    int (*decode)(const struct copy_field *f, void *row, int64_t *instant);
+};
+
+static int
+decode_contribution(const struct copy_field *f, void *out, int64_t *instant)
+{
+    struct contribution_row *r = out;
+
+    (void) instant;
+    if (!copy_field_has_len(&f[1], 4, false) || !copy_field_has_len(&f[2], 4, false) ||
+        !copy_field_has_len(&f[3], 4, false) || !copy_field_has_len(&f[4], 4, false) ||
+        !copy_field_has_len(&f[5], 4, false))
+        return -1;
+    r->day = copy_date(&f[1]);
+    r->commits = copy_int4(&f[2]);
+    r->pull_requests = copy_int4(&f[3]);
+    r->issues = copy_int4(&f[4]);
+    r->repositories = copy_int4(&f[5]);
+    return 0;
+}
+
+static int
+decode_channel_stat(const struct copy_field *f, void *out, int64_t *instant)
+{
+    struct channel_stat_row *r = out;
+
+    (void) instant;
+    if (!copy_field_has_len(&f[1], 4, false) || !copy_field_has_len(&f[2], 8, false) ||
+        !copy_field_has_len(&f[3], 8, false))
+        return -1;
+    r->day = copy_date(&f[1]);
+    r->subscribers = copy_int8(&f[2]);
+    r->views = copy_int8(&f[3]);
+    r->subscribers_delta = r->views_delta = 0;
+    return 0;
+}
+
+static int
+decode_repository(const struct copy_field *f, void *out, int64_t *instant)
+{
+    struct repository_row *r = out;
+
+    if (!copy_field_has_len(&f[1], 8, false) || !copy_field_has_len(&f[2], 8, false))
+        return -1;
+    for (int i = 3; i < 7; i++)
+        if (!copy_field_has_len(&f[i], 4, false))
+            return -1;
+    r->github_repo_id = copy_int8(&f[1]);
+    r->created_at = *instant = copy_timestamptz(&f[2]);
+    r->stars = copy_int4(&f[3]);
+    r->forks = copy_int4(&f[4]);
+    r->watchers = copy_int4(&f[5]);
+    r->open_issues = copy_int4(&f[6]);
+    return 0;
+}
+
+static int
+decode_video(const struct copy_field *f, void *out, int64_t *instant)
+{
+    struct video_row *r = out;
+
+    if (!copy_field_has_len(&f[1], 8, false) || !copy_field_has_len(&f[2], 4, false) ||
+        !copy_field_has_len(&f[3], 4, false))
+        return -1;
+    r->published_at = *instant = copy_timestamptz(&f[1]);
+    r->likes = copy_int4(&f[2]);
+    r->comments = copy_int4(&f[3]);
+    return 0;
+}
+
+static int
+decode_article(const struct copy_field *f, void *out, int64_t *instant)
+{
+    struct article_row *r = out;
+
+    for (int i = 2; i < 5; i++)
+        if (!copy_field_has_len(&f[i], 4, false))
+            return -1;
+    if (!copy_field_has_len(&f[1], 8, false))
+        return -1;
+    r->published_at = *instant = copy_timestamptz(&f[1]);
+    r->views = copy_int4(&f[2]);
+    r->reactions = copy_int4(&f[3]);
+    r->comments = copy_int4(&f[4]);
+    return 0;
+}
+
+static const struct bulk_spec bulk_specs[N_BULK] = {
+    [T_CONTRIB] = {"platform_connection_id, date, commits_count, pull_requests_count,"
+                   " issues_count, repositories_contributed_to FROM github_contributions",
+                   NULL, 6, sizeof(struct contribution_row), decode_contribution},
+    [T_STATS] = {"platform_connection_id, date, subscriber_count, total_views"
+                 " FROM youtube_channel_stats",
+                 NULL, 4, sizeof(struct channel_stat_row), decode_channel_stat},
+    [T_REPOS] = {"platform_connection_id, github_repo_id, created_at, stars_count,"
+                 " forks_count, watchers_count, open_issues_count FROM github_repositories",
+                 NULL, 7, sizeof(struct repository_row), decode_repository},
+    [T_VIDEOS] = {"platform_connection_id, published_at, like_count, comment_count"
+                  " FROM youtube_videos",
+                  NULL, 4, sizeof(struct video_row), decode_video},
+    /* Drafts never count (SPEC.md section 3): not even read. */
+    [T_ARTICLES] = {"platform_connection_id, published_at, view_count, reaction_count,"
+                    " comment_count FROM devto_articles",
+                    "published_at IS NOT NULL", 5, sizeof(struct article_row), decode_article},
+};
+
+struct chunk {
+    enum bulk_table table;
+    long first_page, end_page;      /* end_page < 0: to the end of the table */
+    char *rows;
+    size_t n, cap, read, bytes;
+    int64_t min_instant, max_instant;
+    struct etl_error err;
+    bool failed;
+};
+
+static int
+chunk_append(struct chunk *c, size_t row_size, void **slot)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 4096;
+        char *rows = realloc(c->rows, cap * row_size);
+
+        if (rows == NULL)
+            return -1;
+        c->rows = rows;
+        c->cap = cap;
+    }
+    *slot = c->rows + c->n * row_size;
+    return 0;
+}
+
+static void
+chunk_sql(const struct chunk *c, char *buf, size_t size)
+{
+    const struct bulk_spec *spec = &bulk_specs[c->table];
+    char range[128] = "";
+    const char *joiner = spec->where ? " AND " : "";
+
+    if (c->first_page > 0 || c->end_page >= 0) {
+        int len = snprintf(range, sizeof range, "%sctid >= '(%ld,0)'::tid", joiner, c->first_page);
+
+        if (c->end_page >= 0)
+            snprintf(range + len, sizeof range - (size_t) len,
+                     " AND ctid < '(%ld,0)'::tid", c->end_page);
+    }
+    snprintf(buf, size, "COPY (SELECT %s%s%s%s) TO STDOUT (FORMAT binary)",
+             spec->select, (spec->where || range[0]) ? " WHERE " : "",
+             spec->where ? spec->where : "", range);
+}
+
+/* Decodes one tuple buffer into the chunk; -1 stops decoding (err set). */
+static int
+chunk_take(struct chunk *c, struct copy_decoder *dec, const char *buf, int len,
+           const struct uuid_map *conns, const bool *wanted)
+{
+    const struct bulk_spec *spec = &bulk_specs[c->table];
+    struct copy_field f[MAX_FIELDS];
+    int nf = copy_split_tuple(dec, buf, (size_t) len, f, MAX_FIELDS, &c->err);
+    struct uuid id;
+    int32_t conn;
+    int64_t instant = TS_NEG_INF;     /* stays so for tables without one */
+    void *slot;
+
+    c->bytes += (size_t) len;
+    if (nf <= 0)
+        return nf;
+    if (nf != spec->nfields || !copy_field_has_len(&f[0], 16, false))
+        return etl_fail(&c->err, "COPY %s: unexpected tuple shape", extract_table_names[c->table]);
+    c->read++;
+    copy_uuid(&f[0], &id);
+    conn = uuid_map_get(conns, &id);
+    if (conn < 0 || !wanted[conn])
+        return 0;
+    if (chunk_append(c, spec->row_size, &slot) < 0)
+        return etl_fail(&c->err, "COPY %s: out of memory", extract_table_names[c->table]);
+    *(int32_t *) slot = conn;       /* every row type starts with its connection */
+    if (spec->decode(f, slot, &instant) < 0)
+        return etl_fail(&c->err, "COPY %s: malformed field", extract_table_names[c->table]);
+    if (instant != TS_NEG_INF && instant != TS_POS_INF) {
+        if (instant < c->min_instant)
+            c->min_instant = instant;
+        if (instant > c->max_instant)
+            c->max_instant = instant;
+    }
+    c->n++;
+    return 0;
+}
+
+/* Runs one COPY and drains it to the end whatever happens locally. */
+static void
+chunk_copy(PGconn *conn, struct chunk *c, const struct uuid_map *conns, const bool *wanted)
+{
+    struct copy_decoder dec = {false, false};
+    char sql[1024];
+    PGresult *res;
+    char *buf;
+    int len;
+    bool local_failure = false;
+
+    chunk_sql(c, sql, sizeof sql);
+    res = PQexec(conn, sql);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        db_fail(&c->err, "COPY out failed", conn, res);
+        PQclear(res);
+        c->failed = true;
+        return;
+    }
+    PQclear(res);
+    while ((len = PQgetCopyData(conn, &buf, 0)) > 0) {
+        if (!local_failure && chunk_take(c, &dec, buf, len, conns, wanted) < 0)
+            local_failure = true;
+        PQfreemem(buf);
+    }
+    if (len == -2)
+        db_fail(&c->err, "COPY out failed", conn, NULL);
+    res = PQgetResult(conn);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        if (!local_failure)
+            db_fail(&c->err, "COPY out failed", conn, res);
+        local_failure = true;
+    }
+    PQclear(res);
+    while ((res = PQgetResult(conn)) != NULL)
+        PQclear(res);
+    if (!local_failure && len == -2)
+        local_failure = true;
+    if (!local_failure && !dec.trailer_seen) {
+        etl_fail(&c->err, "COPY %s: no trailer", extract_table_names[c->table]);
+        local_failure = true;
+    }
+    c->failed = local_failure;
+}
+
+static PGconn *
+worker_connect(const char *dsn, const char *snapshot_id, struct etl_error *err)
+{
+    PGconn *conn = db_connect(dsn, err);
+    char *literal, sql[256];
+
+    if (conn == NULL)
+        return NULL;
+    literal = PQescapeLiteral(conn, snapshot_id, strlen(snapshot_id));
+    if (literal == NULL) {
+        db_fail(err, "escaping the snapshot id", conn, NULL);
+        PQfinish(conn);
+        return NULL;
+    }
+    snprintf(sql, sizeof sql,
+             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT %s",
+             literal);
+    PQfreemem(literal);
+    if (db_exec(conn, "importing the read snapshot", sql, err) < 0) {
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+/* Pages per table, read in the run's snapshot. */
+static int
+table_pages(PGconn *conn, long pages[N_BULK], struct etl_error *err)
+{
+    PGresult *res = select_rows(conn, "measuring the source tables",
+                                "SELECT pg_relation_size(t::regclass)"
+                                "       / current_setting('block_size')::bigint"
+                                " FROM unnest(ARRAY['github_contributions',"
+                                " 'youtube_channel_stats', 'github_repositories',"
+                                " 'youtube_videos', 'devto_articles']) WITH ORDINALITY u(t, k)"
+                                " ORDER BY k", err);
+
+    if (res == NULL)
+        return -1;
+    for (int t = 0; t < N_BULK; t++)
+        pages[t] = strtol(PQgetvalue(res, t, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+static struct chunk *
+plan_chunks(const long pages[N_BULK], int *n_chunks)
+{
+    int n = 0;
+    struct chunk *chunks;
+
+    for (int t = 0; t < N_BULK; t++)
+        n += (int) (pages[t] / CHUNK_PAGES) + 1;
+    chunks = calloc((size_t) n, sizeof *chunks);
+    if (chunks == NULL)
+        return NULL;
+    n = 0;
+    for (int t = 0; t < N_BULK; t++) {
+        long parts = pages[t] / CHUNK_PAGES + 1;
+
+        for (long k = 0; k < parts; k++) {
+            struct chunk *c = &chunks[n++];
+
+            c->table = (enum bulk_table) t;
+            c->first_page = k * CHUNK_PAGES;
+            c->end_page = k + 1 < parts ? (k + 1) * CHUNK_PAGES : -1;
+            c->min_instant = TS_POS_INF;
+            c->max_instant = TS_NEG_INF;
+        }
+    }
+    *n_chunks = n;
+    return chunks;
+}
+
+static int
+run_chunks(const char *dsn, const char *snapshot_id, int workers, struct chunk *chunks,
+           int n_chunks, const struct uuid_map *conns, const bool *wanted,
+           struct etl_error *err)
+{
+    int failed = 0;
+
+    if (workers < 1)
+        workers = 1;
+#pragma omp parallel num_threads(workers) reduction(+:failed)
+    {
+        struct etl_error local;
+        PGconn *conn = worker_connect(dsn, snapshot_id, &local);
+
+        if (conn == NULL) {
+            failed++;
+#pragma omp critical(extract_error)
+            *err = local;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int i = 0; i < n_chunks; i++) {
+            if (conn == NULL)
+                continue;
+            chunk_copy(conn, &chunks[i], conns, wanted);
+        }
+        if (conn != NULL) {
+            PQclear(PQexec(conn, "COMMIT"));
+            PQfinish(conn);
+        }
+    }
+    for (int i = 0; i < n_chunks && failed == 0; i++)
+        if (chunks[i].failed) {
+            *err = chunks[i].err;
+            failed++;
+        }
+    return failed ? -1 : 0;
+}
+
+/* Counting sort of the chunks' rows of one table by connection. */
+static int
+merge_table(struct chunk *chunks, int n_chunks, enum bulk_table t, int32_t n_conns,
+            void **rows_out, size_t *n_out, size_t **off_out)
+{
+    size_t row_size = bulk_specs[t].row_size, total = 0;
+    size_t *off = calloc((size_t) n_conns + 2, sizeof *off);
+    size_t *pos;
+    char *rows;
+
+    if (off == NULL)
+        return -1;
+    for (int i = 0; i < n_chunks; i++) {
+        if (chunks[i].table != t)
+            continue;
+        for (size_t r = 0; r < chunks[i].n; r++)
+            off[*(int32_t *) (chunks[i].rows + r * row_size) + 1]++;
+        total += chunks[i].n;
+    }
+    for (int32_t c = 0; c < n_conns; c++)
+        off[c + 1] += off[c];
+    rows = malloc(total ? total * row_size : 1);
+    pos = malloc(sizeof *pos * ((size_t) n_conns + 1));
+    if (rows == NULL || pos == NULL) {
+        free(off);
+        free(rows);
+        free(pos);
+        return -1;
+    }
+    memcpy(pos, off, sizeof *pos * ((size_t) n_conns + 1));
+    for (int i = 0; i < n_chunks; i++) {
+        if (chunks[i].table != t)
+            continue;
+        for (size_t r = 0; r < chunks[i].n; r++) {
+            const char *row = chunks[i].rows + r * row_size;
+
+            memcpy(rows + pos[*(const int32_t *) row]++ * row_size, row, row_size);
+        }
+        free(chunks[i].rows);
+        chunks[i].rows = NULL;
+    }
+    free(pos);
+    *rows_out = rows;
+    *n_out = total;
+    *off_out = off;
+    return 0;
+}
+
+static int
+compare_contribution_day(const void *a, const void *b)
+{
+    int32_t x = ((const struct contribution_row *) a)->day;
+    int32_t y = ((const struct contribution_row *) b)->day;
+
+    return (x > y) - (x < y);
+}
+
+static int
+compare_stat_day(const void *a, const void *b)
+{
+    int32_t x = ((const struct channel_stat_row *) a)->day;
+    int32_t y = ((const struct channel_stat_row *) b)->day;
+
+    return (x > y) - (x < y);
+}
+
+/*
+ * Sorts each connection's date-typed rows by day and turns channel stats into
+ * deltas: summing a connection's deltas up to day e gives its latest row on
+ * or before e, 0 when none (SPEC.md section 4, "latest S before end").
+ */
+static void
+order_by_day(struct source *src)
+{
+#pragma omp parallel for schedule(dynamic, 256)
+    for (int32_t c = 0; c < src->n_connections; c++) {
+        struct channel_stat_row *s = src->channel_stats.rows + src->channel_stats.off[c];
+        size_t ns = src->channel_stats.off[c + 1] - src->channel_stats.off[c];
+        int64_t prev_subs = 0, prev_views = 0;
+
+        qsort(src->contributions.rows + src->contributions.off[c],
+              src->contributions.off[c + 1] - src->contributions.off[c],
+              sizeof(struct contribution_row), compare_contribution_day);
+        qsort(s, ns, sizeof *s, compare_stat_day);
+        for (size_t i = 0; i < ns; i++) {
+            s[i].subscribers_delta = s[i].subscribers - prev_subs;
+            s[i].views_delta = s[i].views - prev_views;
+            prev_subs = s[i].subscribers;
+            prev_views = s[i].views;
+        }
+    }
+}
+
+#define MERGE_INTO(table_enum, field) \
+    merge_table(chunks, n_chunks, table_enum, src->n_connections, \
+                (void **) &src->field.rows, &src->field.n, &src->field.off)
+
+int
+extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int workers,
+             const bool *wanted, struct source *src, struct extract_stats *stats,
+             struct etl_error *err)
+{
+    long pages[N_BULK];
+    struct chunk *chunks;
+    int n_chunks, rc = -1;
+
+    memset(stats, 0, sizeof *stats);
+    if (table_pages(conn, pages, err) < 0)
+        goto out_rollback;
+    if ((chunks = plan_chunks(pages, &n_chunks)) == NULL) {
+        etl_fail(err, "extract: out of memory");
+        goto out_rollback;
+    }
+    src->min_instant = TS_POS_INF;
+    src->max_instant = TS_NEG_INF;
+    if (run_chunks(dsn, snapshot_id, workers, chunks, n_chunks,
+                   &src->connection_index, wanted, err) < 0)
+        goto out_free_chunks;
+    for (int i = 0; i < n_chunks; i++) {
+        stats->rows_read[chunks[i].table] += chunks[i].read;
+        stats->rows_kept[chunks[i].table] += chunks[i].n;
+        stats->bytes += chunks[i].bytes;
+        if (chunks[i].min_instant < src->min_instant)
+            src->min_instant = chunks[i].min_instant;
+        if (chunks[i].max_instant > src->max_instant)
+            src->max_instant = chunks[i].max_instant;
+    }
+    if (MERGE_INTO(T_CONTRIB, contributions) < 0 || MERGE_INTO(T_STATS, channel_stats) < 0 ||
+        MERGE_INTO(T_REPOS, repositories) < 0 || MERGE_INTO(T_VIDEOS, videos) < 0 ||
+        MERGE_INTO(T_ARTICLES, articles) < 0) {
+        etl_fail(err, "extract: out of memory");
+        goto out_free_chunks;
+    }
+    order_by_day(src);
+    rc = 0;
+
+out_free_chunks:
+    for (int i = 0; i < n_chunks; i++)
+        free(chunks[i].rows);
+    free(chunks);
+out_rollback:
+    /* The read-only snapshot transaction has done its work either way. */
+    PQclear(PQexec(conn, "ROLLBACK"));
+    return rc;
+}
+
+#define FREE_TABLE(t) do { free((t).rows); free((t).off); } while (0)
+
+void
+source_term(struct source *src)
+{
+    for (int32_t i = 0; i < src->n_profiles; i++)
+        free(src->profiles[i].timezone);
+    for (int32_t i = 0; i < src->n_connections; i++)
+        free(src->connections[i].platform_name);
+    for (int32_t i = 0; i < src->n_monitors; i++) {
+        free(src->monitors[i].platform);
+        free(src->monitors[i].type);
+        free(src->monitors[i].resource_id);
+    }
+    for (int32_t i = 0; i < src->n_goals; i++) {
+        free(src->goals[i].platform);
+        free(src->goals[i].goal_type);
+        free(src->goals[i].unit);
+        free(src->goals[i].target_value);
+    }
+    for (int32_t i = 0; i < src->n_zone_names; i++)
+        free(src->zone_names[i]);
+    free(src->profiles);
+    free(src->workspaces);
+    free(src->members);
+    free(src->connections);
+    free(src->monitors);
+    free(src->goals);
+    free(src->zone_names);
+    FREE_TABLE(src->contributions);
+    FREE_TABLE(src->channel_stats);
+    FREE_TABLE(src->repositories);
+    FREE_TABLE(src->videos);
+    FREE_TABLE(src->articles);
+    uuid_map_term(&src->connection_index);
+    memset(src, 0, sizeof *src);
+}

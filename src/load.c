@@ -1,0 +1,258 @@
+/*
+ * load.c: COPY ... FROM STDIN, staging table, upsert.
+ *
+ * Entry points: load_prepare, load_stage_rows, load_apply_snapshots,
+ * load_apply_goals.  The rows arrive in unique-key order with time-ordered
+ * ids; the upsert keeps that order (ORDER BY) so that index pages are filled
+ * left to right.  A replaced row takes the new metrics and, for a workspace,
+ * the current owner; a row whose content is unchanged is not rewritten.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "load.h"
+
+#define COPY_CHUNK (1 << 20)
+
+static const char prepare_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS devpulse_stage ("
+    "  id uuid, user_id uuid, workspace_id uuid, platform text,"
+    "  snapshot_type text, snapshot_date date, metrics jsonb);"
+    "CREATE TEMP TABLE IF NOT EXISTS devpulse_goal_stage ("
+    "  id uuid, current_value numeric);"
+    "TRUNCATE devpulse_stage, devpulse_goal_stage";
+
+int
+load_prepare(PGconn *conn, struct etl_error *err)
+{
+    return db_exec(conn, "creating the staging tables", prepare_sql, err);
+}
+
+/* Sends the buffers through an open COPY FROM STDIN and finishes it. */
+static int
+copy_in(PGconn *conn, const char *sql, const struct strbuf *const *bufs, size_t n_bufs,
+        const char *what, struct etl_error *err)
+{
+    PGresult *res = PQexec(conn, sql);
+    const char *failure = NULL;
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        db_fail(err, what, conn, res);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    for (size_t i = 0; i < n_bufs && failure == NULL; i++) {
+        const struct strbuf *b = bufs[i];
+
+        if (b->failed)
+            failure = "out of memory while formatting rows";
+        for (size_t off = 0; failure == NULL && off < b->len; off += COPY_CHUNK) {
+            size_t len = b->len - off < COPY_CHUNK ? b->len - off : COPY_CHUNK;
+
+            if (PQputCopyData(conn, b->data + off, (int) len) != 1)
+                failure = "sending COPY data failed";
+        }
+    }
+    if (PQputCopyEnd(conn, failure) != 1 && failure == NULL)
+        failure = "ending COPY failed";
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+            if (failure != NULL)
+                etl_fail(err, "%s: %s", what, failure);
+            else
+                db_fail(err, what, conn, res);
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    if (rc == 0 && failure != NULL)
+        rc = etl_fail(err, "%s: %s", what, failure);
+    return rc;
+}
+
+int
+load_stage_rows(PGconn *conn, const struct strbuf *const *bufs, size_t n_bufs,
+                struct etl_error *err)
+{
+    return copy_in(conn, "COPY devpulse_stage FROM STDIN", bufs, n_bufs,
+                   "COPY into the snapshot stage failed", err);
+}
+
+static const char *const platform_order[4] = {"all", "devto", "github", "youtube"};
+static const char *const type_order[3] = {"daily", "weekly", "monthly"};
+
+static int
+count_kinds(PGconn *conn, struct load_counts *counts, struct etl_error *err)
+{
+    PGresult *res = db_query(conn, "counting staged rows",
+                             "SELECT platform, snapshot_type, count(*) FROM devpulse_stage"
+                             " GROUP BY 1, 2", 0, NULL, PGRES_TUPLES_OK, err);
+
+    if (res == NULL)
+        return -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        size_t n = strtoull(PQgetvalue(res, r, 2), NULL, 10);
+
+        for (int p = 0; p < 4; p++)
+            for (int t = 0; t < 3; t++)
+                if (strcmp(PQgetvalue(res, r, 0), platform_order[p]) == 0 &&
+                    strcmp(PQgetvalue(res, r, 1), type_order[t]) == 0)
+                    counts->by_kind[p][t] += n;
+        counts->staged += n;
+    }
+    PQclear(res);
+    return 0;
+}
+
+#define STAGE_COLUMNS "id, user_id, workspace_id, platform, snapshot_type, snapshot_date, metrics"
+
+/* One statement per partial unique index (SPEC.md section 5). */
+static const char *const upsert_sql[2][2] = {
+    [LOAD_REPLACE] = {
+        "WITH w AS (INSERT INTO analytics_snapshots AS a (" STAGE_COLUMNS ")"
+        " SELECT " STAGE_COLUMNS " FROM devpulse_stage WHERE workspace_id IS NULL"
+        " ORDER BY user_id, platform, snapshot_date, snapshot_type"
+        " ON CONFLICT (user_id, platform, snapshot_date, snapshot_type)"
+        "   WHERE workspace_id IS NULL"
+        " DO UPDATE SET metrics = EXCLUDED.metrics"
+        "   WHERE a.metrics IS DISTINCT FROM EXCLUDED.metrics"
+        " RETURNING (xmax = 0) AS inserted)"
+        " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w",
+        "WITH w AS (INSERT INTO analytics_snapshots AS a (" STAGE_COLUMNS ")"
+        " SELECT " STAGE_COLUMNS " FROM devpulse_stage WHERE workspace_id IS NOT NULL"
+        " ORDER BY workspace_id, platform, snapshot_date, snapshot_type"
+        " ON CONFLICT (workspace_id, platform, snapshot_date, snapshot_type)"
+        "   WHERE workspace_id IS NOT NULL"
+        " DO UPDATE SET metrics = EXCLUDED.metrics, user_id = EXCLUDED.user_id"
+        "   WHERE (a.metrics, a.user_id) IS DISTINCT FROM (EXCLUDED.metrics, EXCLUDED.user_id)"
+        " RETURNING (xmax = 0) AS inserted)"
+        " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w",
+    },
+    [LOAD_KEEP] = {
+        "WITH w AS (INSERT INTO analytics_snapshots (" STAGE_COLUMNS ")"
+        " SELECT " STAGE_COLUMNS " FROM devpulse_stage WHERE workspace_id IS NULL"
+        " ORDER BY user_id, platform, snapshot_date, snapshot_type"
+        " ON CONFLICT (user_id, platform, snapshot_date, snapshot_type)"
+        "   WHERE workspace_id IS NULL DO NOTHING"
+        " RETURNING 1)"
+        " SELECT count(*), 0 FROM w",
+        "WITH w AS (INSERT INTO analytics_snapshots (" STAGE_COLUMNS ")"
+        " SELECT " STAGE_COLUMNS " FROM devpulse_stage WHERE workspace_id IS NOT NULL"
+        " ORDER BY workspace_id, platform, snapshot_date, snapshot_type"
+        " ON CONFLICT (workspace_id, platform, snapshot_date, snapshot_type)"
+        "   WHERE workspace_id IS NOT NULL DO NOTHING"
+        " RETURNING 1)"
+        " SELECT count(*), 0 FROM w",
+    },
+};
+
+/* What a replace would do, without doing it: new / changed / unchanged. */
+static const char dry_run_sql[] =
+    "SELECT count(*) FILTER (WHERE a.id IS NULL),"
+    "       count(*) FILTER (WHERE a.id IS NOT NULL AND (a.metrics, a.user_id)"
+    "                        IS DISTINCT FROM (s.metrics, s.user_id)),"
+    "       count(*) FILTER (WHERE a.id IS NOT NULL AND (a.metrics, a.user_id)"
+    "                        IS NOT DISTINCT FROM (s.metrics, s.user_id))"
+    " FROM devpulse_stage s"
+    " LEFT JOIN LATERAL ("
+    "   SELECT a.id, a.metrics, a.user_id FROM analytics_snapshots a"
+    "   WHERE a.platform = s.platform AND a.snapshot_date = s.snapshot_date"
+    "     AND a.snapshot_type = s.snapshot_type"
+    "     AND ((s.workspace_id IS NULL AND a.workspace_id IS NULL AND a.user_id = s.user_id)"
+    "       OR (s.workspace_id IS NOT NULL AND a.workspace_id = s.workspace_id))"
+    "   LIMIT 1) a ON true";
+
+static int
+dry_run_counts(PGconn *conn, struct load_counts *counts, bool overwrite, struct etl_error *err)
+{
+    PGresult *res = db_query(conn, "comparing staged rows with analytics_snapshots",
+                             dry_run_sql, 0, NULL, PGRES_TUPLES_OK, err);
+    size_t changed, same;
+
+    if (res == NULL)
+        return -1;
+    counts->inserted += strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    changed = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+    same = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+    if (overwrite) {
+        counts->replaced += changed;
+        counts->unchanged += same;
+    } else {
+        counts->kept += changed + same;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int
+load_apply_snapshots(PGconn *conn, enum load_mode mode, bool dry_run,
+                     struct load_counts *counts, struct etl_error *err)
+{
+    if (count_kinds(conn, counts, err) < 0)
+        return -1;
+    if (dry_run) {
+        if (dry_run_counts(conn, counts, mode == LOAD_REPLACE, err) < 0)
+            return -1;
+    } else {
+        for (int k = 0; k < 2; k++) {
+            PGresult *res = db_query(conn, "writing analytics_snapshots",
+                                     upsert_sql[mode][k], 0, NULL, PGRES_TUPLES_OK, err);
+            size_t ins, rep;
+
+            if (res == NULL)
+                return -1;
+            ins = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+            rep = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+            counts->inserted += ins;
+            counts->replaced += rep;
+            PQclear(res);
+        }
+        if (mode == LOAD_KEEP)
+            counts->kept = counts->staged - counts->inserted;
+        else
+            counts->unchanged = counts->staged - counts->inserted - counts->replaced;
+    }
+    return db_exec(conn, "emptying the snapshot stage", "TRUNCATE devpulse_stage", err);
+}
+
+static const char goals_update_sql[] =
+    "WITH s AS ("
+    "  SELECT g.id, s.current_value,"
+    "         g.is_achieved OR s.current_value >= g.target_value AS achieved"
+    "  FROM goals g JOIN devpulse_goal_stage s ON s.id = g.id),"
+    " u AS ("
+    "  UPDATE goals g SET current_value = s.current_value,"
+    "         is_achieved = s.achieved,"
+    "         achieved_at = COALESCE(g.achieved_at,"
+    "                                CASE WHEN s.achieved THEN $1::timestamptz END),"
+    "         updated_at = $1::timestamptz"
+    "  FROM s WHERE g.id = s.id"
+    "    AND (g.current_value <> s.current_value"
+    "         OR g.is_achieved <> s.achieved"
+    "         OR (g.achieved_at IS NULL AND s.achieved))"
+    "  RETURNING 1)"
+    " SELECT count(*) FROM u";
+
+int
+load_apply_goals(PGconn *conn, const struct strbuf *lines, const char *as_of,
+                 size_t *updated, struct etl_error *err)
+{
+    const struct strbuf *bufs[1] = {lines};
+    const char *params[1] = {as_of};
+    PGresult *res;
+
+    *updated = 0;
+    if (copy_in(conn, "COPY devpulse_goal_stage FROM STDIN", bufs, 1,
+                "COPY into the goal stage failed", err) < 0)
+        return -1;
+    res = db_query(conn, "updating goals", goals_update_sql, 1, params, PGRES_TUPLES_OK, err);
+    if (res == NULL)
+        return -1;
+    *updated = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return db_exec(conn, "emptying the goal stage", "TRUNCATE devpulse_goal_stage", err);
+}

@@ -1,0 +1,454 @@
+/*
+ * metrics.c: cells -> JSON documents; goals.
+ *
+ * Entry points: metrics_plan_buckets, metrics_count_rows, metrics_format_rows,
+ * metrics_goal_value.  Every metric of SPEC.md section 4 is one line of the
+ * tables below: a flow over the bucket's days, a stock as of its end, or the
+ * per-connection maximum of repositories_contributed_to.  Goals read the same
+ * tables, so a goal and a snapshot never disagree on what a metric means.
+ *
+ * The JSON holds only fixed keys and integers, so it is written directly (no
+ * escaping can be needed); this runs per subject on any thread, sharing nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+enum metric_kind { FLOW, STOCK, CONTRIBUTED };
+
+struct metric_def {
+    const char *key;
+    enum metric_kind kind;
+    enum series series;
+};
+
+static const struct metric_def github_defs[] = {
+    {"commits", FLOW, S_COMMITS},
+    {"pull_requests", FLOW, S_PULL_REQUESTS},
+    {"issues", FLOW, S_ISSUES},
+    {"active_days", FLOW, S_ACTIVE_DAYS},
+    {"repositories_contributed_to", CONTRIBUTED, S_COMMITS},
+    {"total_commits", STOCK, S_COMMITS},
+    {"repositories_count", STOCK, S_REPOSITORIES},
+    {"new_repositories", FLOW, S_REPOSITORIES},
+    {"total_stars", STOCK, S_STARS},
+    {"total_forks", STOCK, S_FORKS},
+    {"total_watchers", STOCK, S_WATCHERS},
+    {"total_open_issues", STOCK, S_OPEN_ISSUES},
+    {NULL, FLOW, 0},
+};
+
+/* Channel totals are sums of deltas, so "gained" is a flow of the same series. */
+static const struct metric_def youtube_defs[] = {
+    {"total_subscribers", STOCK, S_SUBSCRIBERS},
+    {"total_views", STOCK, S_CHANNEL_VIEWS},
+    {"subscribers_gained", FLOW, S_SUBSCRIBERS},
+    {"views_gained", FLOW, S_CHANNEL_VIEWS},
+    {"total_videos", STOCK, S_VIDEOS},
+    {"videos_published", FLOW, S_VIDEOS},
+    {"video_likes", STOCK, S_VIDEO_LIKES},
+    {"video_comments", STOCK, S_VIDEO_COMMENTS},
+    {NULL, FLOW, 0},
+};
+
+static const struct metric_def devto_defs[] = {
+    {"total_articles", STOCK, S_ARTICLES},
+    {"articles_published", FLOW, S_ARTICLES},
+    {"total_views", STOCK, S_ARTICLE_VIEWS},
+    {"total_reactions", STOCK, S_ARTICLE_REACTIONS},
+    {"total_comments", STOCK, S_ARTICLE_COMMENTS},
+    {NULL, FLOW, 0},
+};
+
+static const struct metric_def *const platform_defs[N_PLATFORMS] = {
+    [PLATFORM_GITHUB] = github_defs,
+    [PLATFORM_YOUTUBE] = youtube_defs,
+    [PLATFORM_DEVTO] = devto_defs,
+};
+
+/* Row order of the unique key: 'all' < 'devto' < 'github' < 'youtube'. */
+static const int platforms_in_key_order[] = {
+    PLATFORM_ALL, PLATFORM_DEVTO, PLATFORM_GITHUB, PLATFORM_YOUTUBE,
+};
+
+/* ------------------------------------------------------------------ buckets */
+
+static int
+compare_buckets(const void *a, const void *b)
+{
+    const struct bucket *x = a, *y = b;
+
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return strcmp(cal_bucket_name(x->type), cal_bucket_name(y->type));
+}
+
+int
+metrics_plan_buckets(int32_t lo, int32_t hi, struct bucket **out)
+{
+    int n = 0, cap = 0;
+    struct bucket *list = NULL;
+
+    *out = NULL;
+    for (int t = 0; t < N_BUCKET_TYPES && lo <= hi; t++) {
+        for (int32_t start = cal_bucket_start((enum bucket_type) t, lo); start <= hi;
+             start = cal_bucket_next((enum bucket_type) t, start)) {
+            if (n == cap) {
+                struct bucket *grown;
+
+                cap = cap ? cap * 2 : 64;
+                grown = realloc(list, sizeof *grown * (size_t) cap);
+                if (grown == NULL) {
+                    free(list);
+                    return -1;
+                }
+                list = grown;
+            }
+            list[n].type = (enum bucket_type) t;
+            list[n].start = start;
+            list[n].last = cal_bucket_last((enum bucket_type) t, start);
+            n++;
+        }
+    }
+    if (n > 0)
+        qsort(list, (size_t) n, sizeof *list, compare_buckets);
+    *out = list;
+    return n;
+}
+
+/* Section 5: a platform row needs a live monitor and an in-scope row. */
+static bool
+has_rows(const struct subject *s, const struct cells *c, int platform)
+{
+    if (c->first_day[platform] == DAY_POS_INF)
+        return false;
+    return platform == PLATFORM_ALL || (s->live_platforms & (1u << platform));
+}
+
+size_t
+metrics_count_rows(const struct subject *s, const struct cells *c, const struct bucket *b, int n)
+{
+    size_t rows = 0;
+
+    for (int k = 0; k < 4; k++) {
+        int p = platforms_in_key_order[k];
+
+        if (!has_rows(s, c, p))
+            continue;
+        for (int i = 0; i < n; i++)
+            rows += b[i].last >= c->first_day[p];
+    }
+    return rows;
+}
+
+/* ------------------------------------------------------------------ values */
+
+/* Per connection, the max of repositories_contributed_to over [start, end];
+ * summed over the subject's github connections. */
+static int64_t
+repositories_contributed_to(const struct source *src, const struct subject *s,
+                            int64_t start, int64_t end)
+{
+    int64_t total = 0;
+
+    for (int32_t k = 0; k < s->n_conns; k++) {
+        int32_t conn = s->conns[k];
+        size_t lo = src->contributions.off[conn], hi = src->contributions.off[conn + 1];
+        int32_t best = 0;
+
+        if (src->connections[conn].platform != PLATFORM_GITHUB)
+            continue;
+        while (lo < hi) {           /* first row dated >= start */
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (src->contributions.rows[mid].day < start)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t r = lo; r < src->contributions.off[conn + 1] &&
+                            src->contributions.rows[r].day <= end; r++)
+            if (src->contributions.rows[r].repositories > best)
+                best = src->contributions.rows[r].repositories;
+        total += best;
+    }
+    return total;
+}
+
+static int64_t
+metric_value(const struct source *src, const struct subject *s, const struct cells *c,
+             const struct metric_def *d, int64_t start, int64_t end)
+{
+    switch (d->kind) {
+    case FLOW:
+        return cells_over(c, d->series, start, end);
+    case STOCK:
+        return cells_through(c, d->series, end);
+    case CONTRIBUTED:
+    default:
+        return repositories_contributed_to(src, s, start, end);
+    }
+}
+
+void
+metrics_platform_json(const struct source *src, const struct subject *s,
+                      const struct cells *c, int platform, int32_t start, int32_t end,
+                      struct strbuf *out)
+{
+    const struct metric_def *d = platform_defs[platform];
+
+    strbuf_putc(out, '{');
+    for (int i = 0; d[i].key != NULL; i++) {
+        if (i > 0)
+            strbuf_append(out, ", ", 2);
+        strbuf_putc(out, '"');
+        strbuf_puts(out, d[i].key);
+        strbuf_append(out, "\": ", 3);
+        strbuf_int64(out, metric_value(src, s, c, &d[i], start, end));
+    }
+    strbuf_putc(out, '}');
+}
+
+static void
+format_metrics(const struct source *src, const struct subject *s, const struct cells *c,
+               int platform, int32_t start, int32_t end, struct strbuf *out)
+{
+    bool first = true;
+
+    strbuf_putc(out, '{');
+    for (int p = 0; p < N_PLATFORMS; p++) {
+        /* An 'all' row shows every platform with a live monitor, data or not. */
+        if (platform == PLATFORM_ALL ? !(s->live_platforms & (1u << p)) : p != platform)
+            continue;
+        if (!first)
+            strbuf_append(out, ", ", 2);
+        first = false;
+        strbuf_putc(out, '"');
+        strbuf_puts(out, platform_name(p));
+        strbuf_append(out, "\": ", 3);
+        metrics_platform_json(src, s, c, p, start, end, out);
+    }
+    strbuf_putc(out, '}');
+}
+
+static void
+format_row_id(const struct row_ids *ids, uint64_t seq, struct strbuf *out)
+{
+    struct uuid u;
+    char text[37];
+    uint64_t ms = ids->unix_ms;
+
+    /* 48 bits of ms | version 7 | 12 bits of seq | variant | 30 bits of seq | tag */
+    for (int i = 0; i < 6; i++)
+        u.b[i] = (unsigned char) (ms >> (40 - 8 * i));
+    u.b[6] = (unsigned char) (0x70 | ((seq >> 38) & 0x0f));
+    u.b[7] = (unsigned char) (seq >> 30);
+    u.b[8] = (unsigned char) (0x80 | ((seq >> 24) & 0x3f));
+    u.b[9] = (unsigned char) (seq >> 16);
+    u.b[10] = (unsigned char) (seq >> 8);
+    u.b[11] = (unsigned char) seq;
+    for (int i = 0; i < 4; i++)
+        u.b[12 + i] = (unsigned char) (ids->tag >> (24 - 8 * i));
+    uuid_format(&u, text);
+    strbuf_append(out, text, 36);
+}
+
+void
+metrics_format_rows(const struct source *src, const struct subject *s,
+                    const struct cells *c, const struct bucket *b, int n,
+                    const struct row_ids *ids, uint64_t seq, struct strbuf *out)
+{
+    char owner[37], workspace[37], date[16];
+
+    uuid_format(&src->profiles[s->owner].id, owner);
+    if (s->kind == SUBJECT_WORKSPACE)
+        uuid_format(&src->workspaces[s->entity].id, workspace);
+    else
+        strcpy(workspace, "\\N");
+    for (int k = 0; k < 4; k++) {
+        int p = platforms_in_key_order[k];
+
+        if (!has_rows(s, c, p))
+            continue;
+        for (int i = 0; i < n; i++) {
+            int32_t end = b[i].last < s->cutoff ? b[i].last : s->cutoff;
+
+            if (b[i].last < c->first_day[p])
+                continue;
+            format_row_id(ids, seq++, out);
+            strbuf_putc(out, '\t');
+            strbuf_puts(out, owner);
+            strbuf_putc(out, '\t');
+            strbuf_puts(out, workspace);
+            strbuf_putc(out, '\t');
+            strbuf_puts(out, platform_name(p));
+            strbuf_putc(out, '\t');
+            strbuf_puts(out, cal_bucket_name(b[i].type));
+            strbuf_putc(out, '\t');
+            cal_format_date(b[i].start, date);
+            strbuf_puts(out, date);
+            strbuf_putc(out, '\t');
+            format_metrics(src, s, c, p, b[i].start, end, out);
+            strbuf_putc(out, '\n');
+        }
+    }
+}
+
+/* -------------------------------------------------------------------- goals */
+
+struct goal_def {
+    int platform;             /* enum platform */
+    const char *goal_type;
+    const char *metric;       /* a key of that platform's metric table */
+};
+
+static const struct goal_def goal_defs[] = {
+    {PLATFORM_GITHUB, "stars", "total_stars"},
+    {PLATFORM_GITHUB, "forks", "total_forks"},
+    {PLATFORM_GITHUB, "watchers", "total_watchers"},
+    {PLATFORM_GITHUB, "repositories", "repositories_count"},
+    {PLATFORM_GITHUB, "commits", "commits"},
+    {PLATFORM_GITHUB, "pull_requests", "pull_requests"},
+    {PLATFORM_GITHUB, "issues", "issues"},
+    {PLATFORM_YOUTUBE, "subscribers", "total_subscribers"},
+    {PLATFORM_YOUTUBE, "views", "total_views"},
+    {PLATFORM_YOUTUBE, "videos", "total_videos"},
+    {PLATFORM_YOUTUBE, "likes", "video_likes"},
+    {PLATFORM_YOUTUBE, "comments", "video_comments"},
+    {PLATFORM_DEVTO, "views", "total_views"},
+    {PLATFORM_DEVTO, "reactions", "total_reactions"},
+    {PLATFORM_DEVTO, "articles", "total_articles"},
+    {PLATFORM_DEVTO, "comments", "total_comments"},
+};
+#define N_GOAL_DEFS ((int) (sizeof goal_defs / sizeof goal_defs[0]))
+
+static const struct metric_def *
+find_metric(int platform, const char *key)
+{
+    for (const struct metric_def *d = platform_defs[platform]; d->key != NULL; d++)
+        if (strcmp(d->key, key) == 0)
+            return d;
+    return NULL;
+}
+
+/*
+ * The metrics a goal reads: one for a platform goal, one per platform that
+ * defines the goal type for an 'all' goal.  Returns how many (0: unknown pair).
+ */
+static int
+goal_metrics(const struct goal *g, int platforms[N_PLATFORMS],
+             const struct metric_def *defs[N_PLATFORMS])
+{
+    int goal_platform = strcmp(g->platform, "all") == 0 ? PLATFORM_ALL
+                                                        : platform_from_name(g->platform);
+    int n = 0;
+
+    if (goal_platform == PLATFORM_NONE)
+        return 0;
+    for (int i = 0; i < N_GOAL_DEFS; i++) {
+        if (strcmp(goal_defs[i].goal_type, g->goal_type) != 0)
+            continue;
+        if (goal_platform != PLATFORM_ALL && goal_platform != goal_defs[i].platform)
+            continue;
+        platforms[n] = goal_defs[i].platform;
+        defs[n] = find_metric(goal_defs[i].platform, goal_defs[i].metric);
+        n++;
+    }
+    return n;
+}
+
+/* Rule 1: why a goal is skipped, or NULL. */
+static const char *
+goal_invalid(const struct goal *g, int n_metrics, bool flow)
+{
+    if (n_metrics == 0)
+        return "goal has an unknown platform/goal_type pair; skipped";
+    if (strcmp(g->unit, "count") != 0 && strcmp(g->unit, "percentage") != 0)
+        return "goal has an unknown unit; skipped";
+    if (strcmp(g->unit, "percentage") == 0 && flow)
+        return "goal asks for a percentage of a flow metric; skipped";
+    if (g->target_negative)
+        return "goal has a negative target_value; skipped";
+    if (g->end_date < g->start_date)
+        return "goal ends before it starts; skipped";
+    return NULL;
+}
+
+static int32_t
+evaluation_day(const struct goal *g, int32_t cutoff)
+{
+    return g->end_date < cutoff ? g->end_date : cutoff;
+}
+
+int64_t
+metrics_goal_need_from(const struct goal *g, int32_t cutoff)
+{
+    int32_t eval = evaluation_day(g, cutoff);
+
+    if (g->start_date > eval)
+        return INT64_MAX;
+    return (int64_t) g->start_date - 1;
+}
+
+void
+metrics_percentage(int64_t v, int64_t b, char *buf, size_t size)
+{
+    __int128 num = (__int128) (v - b) * 10000;
+    __int128 q = num / b, r = num % b;
+    __int128 abs_r = r < 0 ? -r : r, abs_b = b < 0 ? -(__int128) b : b;
+    unsigned long long whole, cents;
+    bool negative;
+
+    /* round half away from zero, as numeric round() does */
+    if (2 * abs_r >= abs_b)
+        q += ((num < 0) != (b < 0)) ? -1 : 1;
+    negative = q < 0;
+    if (negative)
+        q = -q;
+    whole = (unsigned long long) (q / 100);
+    cents = (unsigned long long) (q % 100);
+    snprintf(buf, size, "%s%llu.%02llu", negative ? "-" : "", whole, cents);
+}
+
+void
+metrics_goal_value(const struct source *src, const struct subject *s,
+                   const struct cells *c, const struct goal *g, struct goal_result *out)
+{
+    int platforms[N_PLATFORMS];
+    const struct metric_def *defs[N_PLATFORMS];
+    int n = goal_metrics(g, platforms, defs);
+    bool flow = n > 0 && defs[0]->kind == FLOW;
+    int32_t eval;
+    int64_t value = 0, base = 0;
+
+    out->outcome = GOAL_VALUE;
+    out->reason = goal_invalid(g, n, flow);
+    if (out->reason != NULL) {
+        out->outcome = GOAL_SKIPPED;
+        return;
+    }
+    eval = evaluation_day(g, s->cutoff);
+    if (g->start_date > eval) {                                   /* rule 2 */
+        strcpy(out->value, "0");
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        if (flow)
+            value += metric_value(src, s, c, defs[i], g->start_date, eval);
+        else
+            value += cells_through(c, defs[i]->series, eval);
+        base += cells_through(c, defs[i]->series, (int64_t) g->start_date - 1);
+    }
+    if (strcmp(g->unit, "percentage") == 0) {
+        if (base == 0) {                                          /* rule 3 */
+            out->outcome = GOAL_SKIPPED;
+            out->reason = "percentage goal has a zero baseline (the day before start_date); skipped";
+            return;
+        }
+        metrics_percentage(value, base, out->value, sizeof out->value);
+        return;
+    }
+    snprintf(out->value, sizeof out->value, "%lld", (long long) value);
+}

@@ -1,0 +1,81 @@
+/*
+ * strbuf.c: growable buffers.  An allocation failure is sticky (b->failed),
+ * so callers check once after a batch of appends instead of after each.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+void
+strbuf_init(struct strbuf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void
+strbuf_term(struct strbuf *b)
+{
+    free(b->data);
+    strbuf_init(b);
+}
+
+static int
+reserve(struct strbuf *b, size_t extra)
+{
+    size_t cap;
+    char *data;
+
+    if (b->failed)
+        return -1;
+    if (b->len + extra + 1 <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    data = realloc(b->data, cap);
+    if (data == NULL) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+void
+strbuf_append(struct strbuf *b, const char *s, size_t n)
+{
+    if (reserve(b, n) < 0)
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void
+strbuf_puts(struct strbuf *b, const char *s)
+{
+    strbuf_append(b, s, strlen(s));
+}
+
+void
+strbuf_putc(struct strbuf *b, char c)
+{
+    strbuf_append(b, &c, 1);
+}
+
+void
+strbuf_int64(struct strbuf *b, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t) v : (uint64_t) v;
+
+    do {
+        *--p = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--p = '-';
+    strbuf_append(b, p, (size_t) (tmp + sizeof tmp - p));
+}
