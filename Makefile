@@ -32,7 +32,7 @@ LIB_SRC   = $(filter-out src/cli.c,$(wildcard src/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
 BIN       = $(BUILD)/devpulse-etl
 LIB       = $(BUILD)/libdevpulse.a
-TEST_SRC  = $(wildcard tests/test_*.c)
+TEST_SRC  = $(wildcard tests/*.c)
 TEST_OBJ  = $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  = $(BUILD)/devpulse-tests
 BENCH_SRC = $(wildcard bench/*.c)
@@ -87,13 +87,13 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 # The test command of the README: installs what is missing, builds, and runs
 # every test against a throwaway PostgreSQL started by tests/with-pg.
 test: deps
-	$(MAKE) --no-print-directory WERROR=$(WERROR) $(TEST_BIN) $(BIN)
+	$(MAKE) --no-print-directory WERROR=$(WERROR) $(TEST_BIN) $(BIN) $(BENCH_BIN)
 	tests/run-tests $(TEST_BIN) $(BIN)
 
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build-asan \
 	    OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	    build-asan/devpulse-tests build-asan/devpulse-etl
+	    build-asan/devpulse-tests build-asan/devpulse-etl build-asan/bench/gen
 	ASAN_OPTIONS=detect_leaks=1 tests/run-tests build-asan/devpulse-tests build-asan/devpulse-etl
 
 tsan: deps
