@@ -28,7 +28,7 @@ DEB_PKGS = build-essential pkg-config libpq-dev libjansson-dev libcriterion-dev 
 PKGS = libpq jansson
 ALL_CPPFLAGS = -Iinclude -I$(BUILD) -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
 ALL_CFLAGS   = -std=c11 $(OPT) $(WARN) -fopenmp -MMD -MP $(CFLAGS)
-ALL_LDFLAGS  = -fopenmp $(LDFLAGS)
+ALL_LDFLAGS  = $(OPT) -fopenmp $(LDFLAGS)
 LIBS         = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 
 LIB_SRC   = $(filter-out src/cli.c,$(wildcard src/*.c))

@@ -141,7 +141,7 @@ window(struct cells *c, int64_t need_from, int32_t min_data_day, int32_t cutoff)
 {
     /* Rows before the window go to row 0; the window starts one day after the
      * earliest day asked for, and never before the first day of any data. */
-    int64_t w0 = need_from + 1;
+    int64_t w0 = need_from == INT64_MAX ? need_from : need_from + 1;
 
     if (w0 < min_data_day)
         w0 = min_data_day;
@@ -164,6 +164,8 @@ agg_one_subject(const struct agg_input *in, const struct subject *s, int64_t nee
 
     if (window(c, need_from, in->min_data_day, s->cutoff) < 0)
         return -1;
+    if (need_from == INT64_MAX)
+        return 0;       /* nothing is asked of this subject in this run */
     for (int32_t k = 0; k < s->n_conns; k++) {
         int32_t conn = s->conns[k];
 

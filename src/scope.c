@@ -245,8 +245,9 @@ scope_build(const struct source *src, struct scope *scope, struct warnings *warn
     if (assign_monitors(src, scope, sorted, warn) < 0 || warn_unknown_connections(src, warn) < 0)
         goto out_free;
     for (int32_t i = 0; i < n; i++)
-        qsort(scope->subjects[i].conns, (size_t) scope->subjects[i].n_conns,
-              sizeof(int32_t), compare_int32);
+        if (scope->subjects[i].n_conns > 1)
+            qsort(scope->subjects[i].conns, (size_t) scope->subjects[i].n_conns,
+                  sizeof(int32_t), compare_int32);
     rc = 0;
 
 out_free:
@@ -262,7 +263,8 @@ out_free:
 static bool
 covers_connection(const struct subject *s, int32_t conn)
 {
-    return bsearch(&conn, s->conns, (size_t) s->n_conns, sizeof conn, compare_int32) != NULL;
+    return s->n_conns > 0 &&
+           bsearch(&conn, s->conns, (size_t) s->n_conns, sizeof conn, compare_int32) != NULL;
 }
 
 /* github_repo_id::text = platform_resource_id, compared as text. */
