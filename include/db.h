@@ -11,8 +11,10 @@
 #include <stdbool.h>
 #include "etl_error.h"
 
-/* Connects to dsn, else $DATABASE_URL, else libpq's PG* defaults. */
+/* Connects to dsn, else $DATABASE_URL, else libpq's PG* defaults; the
+ * connection is watched for SIGINT/SIGTERM (cancel.h) until db_close. */
 PGconn *db_connect(const char *dsn, struct etl_error *err);
+void db_close(PGconn *conn);        /* NULL is fine */
 
 /* Runs sql (no parameters; may hold several statements); expects COMMAND_OK
  * or TUPLES_OK.  what names the step in the error message. */
@@ -26,9 +28,6 @@ PGresult *db_query(PGconn *conn, const char *what, const char *sql,
 
 /* Fills err from a failed result or the connection, dropping the trailing newline. */
 int db_fail(struct etl_error *err, const char *what, PGconn *conn, const PGresult *res);
-
-/* True when the connection is gone (as opposed to a failing statement). */
-bool db_connection_lost(PGconn *conn);
 
 /* Returns a malloc'd copy of msg with every occurrence of the DSN's password
  * replaced by "****"; NULL only when out of memory. */

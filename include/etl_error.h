@@ -3,19 +3,33 @@
  *
  * Library code never prints and never exits: it returns -1 (or NULL) and
  * leaves one line in a caller-supplied struct etl_error, "what failed: detail".
- * Only src/cli.c prints it (compare jansson's json_error_t).
+ * Only src/cli.c prints it (compare jansson's json_error_t).  When the error
+ * came from the server, sqlstate holds its SQLSTATE; connection_lost says the
+ * session itself is gone, which is what makes an error worth a retry.
  */
 #ifndef ETL_ERROR_H
 #define ETL_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 struct etl_error {
     char text[1024];
+    char sqlstate[6];          /* "" when the error did not come from the server */
+    bool connection_lost;
 };
 
-/* Formats into err->text; err may be NULL.  Returns -1 for `return etl_fail(...)`. */
+/* Formats into err->text and clears the rest; err may be NULL.
+ * Returns -1 for `return etl_fail(...)`. */
 int etl_fail(struct etl_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * True for the failures a new attempt may get past: the connection was lost
+ * (or the server is restarting: SQLSTATE class 08, 57P01-57P03), or the
+ * transaction lost a serialization race (40001, 40P01).  Everything else,
+ * statement_timeout's 57014 included, fails fast.
+ */
+bool etl_error_retryable(const struct etl_error *err);
 
 #endif

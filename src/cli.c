@@ -1,71 +1,96 @@
 /*
- * cli.c: main, options, exit codes: the only file that calls exit() or
- * prints.
+ * cli.c: main, options, job files, exit codes, and everything the program
+ * prints: the only file that calls exit() or prints.
+ *
+ * Options come from the command line or from a job file (`run FILE`); both
+ * go through apply_option, so a job file accepts exactly what the command
+ * line does, and the command line overrides the file.
  *
  * Exit status: 0 every write committed; 1 the run failed (nothing of it left
- * half written); 2 usage error; 3 another run holds the lock.
+ * half written); 2 usage error or bad job file (nothing touched); 3 another
+ * run holds the lock; 130 / 143 stopped by SIGINT / SIGTERM (rolled back).
  */
+#include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "calendar.h"
+#include "cancel.h"
 #include "db.h"
 #include "job.h"
+#include "jobfile.h"
 #include "migrate.h"
 
-#define VERSION "0.1.0"
+#define VERSION "0.2.0"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_BUSY = 3 };
 
-enum command { CMD_NONE, CMD_MIGRATE, CMD_NIGHTLY, CMD_BACKFILL, CMD_GOALS, N_COMMANDS };
+enum command { CMD_NONE, CMD_MIGRATE, CMD_NIGHTLY, CMD_BACKFILL, CMD_GOALS, CMD_RUN, N_COMMANDS };
 
 static const char *const command_names[N_COMMANDS] = {
-    NULL, "migrate", "nightly", "backfill", "goals",
+    NULL, "migrate", "nightly", "backfill", "goals", "run",
 };
 
-#define ALL_COMMANDS ((1u << CMD_MIGRATE) | (1u << CMD_NIGHTLY) | (1u << CMD_BACKFILL) | \
-                      (1u << CMD_GOALS))
-#define RUN_COMMANDS ((1u << CMD_NIGHTLY) | (1u << CMD_BACKFILL) | (1u << CMD_GOALS))
+#define BIT(c) (1u << (c))
+#define RUN_COMMANDS (BIT(CMD_NIGHTLY) | BIT(CMD_BACKFILL) | BIT(CMD_GOALS))
+#define ANYWHERE 0u
 
 enum option_id {
     OPT_DSN, OPT_AS_OF, OPT_LOOKBACK, OPT_FROM, OPT_TO, OPT_OVERWRITE, OPT_DRY_RUN,
-    OPT_WORKERS, OPT_BATCH_MEMORY, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+    OPT_RESUME, OPT_WORKERS, OPT_BATCH_MEMORY, OPT_WAIT, OPT_RETRIES, OPT_KEEP_DAYS,
+    OPT_SHARD, OPT_LOG_FORMAT, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
 };
+
+/* What a value is, in a job file: a flag is a JSON boolean. */
+enum arg_kind { ARG_FLAG, ARG_TEXT, ARG_INTEGER, ARG_NUMBER };
 
 struct option_def {
     enum option_id id;
     const char *name;
     char short_name;
-    bool has_arg;
-    unsigned commands;        /* where it belongs; 0: anywhere, also before the command */
+    enum arg_kind kind;
+    unsigned commands;        /* where it belongs; ANYWHERE: also before the command */
+    bool in_job_file;
 };
 
 static const struct option_def options[] = {
-    {OPT_DSN, "dsn", 0, true, 0},
-    {OPT_AS_OF, "as-of", 0, true, RUN_COMMANDS},
-    {OPT_LOOKBACK, "lookback", 0, true, 1u << CMD_NIGHTLY},
-    {OPT_FROM, "from", 0, true, 1u << CMD_BACKFILL},
-    {OPT_TO, "to", 0, true, 1u << CMD_BACKFILL},
-    {OPT_OVERWRITE, "overwrite", 0, false, 1u << CMD_BACKFILL},
-    {OPT_DRY_RUN, "dry-run", 0, false, 1u << CMD_BACKFILL},
-    {OPT_WORKERS, "workers", 0, true, RUN_COMMANDS},
-    {OPT_BATCH_MEMORY, "batch-memory", 0, true, RUN_COMMANDS},
-    {OPT_QUIET, "quiet", 'q', false, 0},
-    {OPT_VERBOSE, "verbose", 'v', false, 0},
-    {OPT_HELP, "help", 'h', false, 0},
-    {OPT_VERSION, "version", 'V', false, 0},
+    {OPT_DSN, "dsn", 0, ARG_TEXT, ANYWHERE, false},
+    {OPT_AS_OF, "as-of", 0, ARG_TEXT, RUN_COMMANDS, true},
+    {OPT_LOOKBACK, "lookback", 0, ARG_INTEGER, BIT(CMD_NIGHTLY), true},
+    {OPT_FROM, "from", 0, ARG_TEXT, BIT(CMD_BACKFILL), true},
+    {OPT_TO, "to", 0, ARG_TEXT, BIT(CMD_BACKFILL), true},
+    {OPT_OVERWRITE, "overwrite", 0, ARG_FLAG, BIT(CMD_BACKFILL), true},
+    {OPT_DRY_RUN, "dry-run", 0, ARG_FLAG, BIT(CMD_BACKFILL), true},
+    {OPT_RESUME, "resume", 0, ARG_FLAG, BIT(CMD_BACKFILL), true},
+    {OPT_WORKERS, "workers", 0, ARG_INTEGER, RUN_COMMANDS, true},
+    {OPT_BATCH_MEMORY, "batch-memory", 0, ARG_INTEGER, RUN_COMMANDS, true},
+    {OPT_WAIT, "wait", 0, ARG_NUMBER, RUN_COMMANDS, true},
+    {OPT_RETRIES, "retries", 0, ARG_INTEGER, RUN_COMMANDS, true},
+    {OPT_KEEP_DAYS, "keep-days", 0, ARG_INTEGER, RUN_COMMANDS, true},
+    {OPT_SHARD, "shard", 0, ARG_TEXT, RUN_COMMANDS, true},
+    {OPT_LOG_FORMAT, "log-format", 0, ARG_TEXT, ANYWHERE, true},
+    {OPT_QUIET, "quiet", 'q', ARG_FLAG, ANYWHERE, true},
+    {OPT_VERBOSE, "verbose", 'v', ARG_FLAG, ANYWHERE, true},
+    {OPT_HELP, "help", 'h', ARG_FLAG, ANYWHERE, false},
+    {OPT_VERSION, "version", 'V', ARG_FLAG, ANYWHERE, false},
 };
 #define N_OPTIONS ((int) (sizeof options / sizeof options[0]))
 
 struct cli {
     enum command command;
+    const char *job_path;       /* run FILE */
     struct job_options job;
-    bool have_from, have_to, quiet, verbose;
-    const char *as_of_text;
+    bool have_from, have_to, quiet, verbose, json;
+    char message[1200];         /* a usage error, without the "devpulse-etl: " */
 };
+
+/* ------------------------------------------------------------------ usage */
 
 static void
 usage(FILE *out)
@@ -76,7 +101,9 @@ usage(FILE *out)
           "  devpulse-etl migrate                      apply sql/ to the database (idempotent)\n"
           "  devpulse-etl nightly  [--as-of TS] [--lookback N]\n"
           "  devpulse-etl backfill --from DATE --to DATE [--as-of TS] [--overwrite] [--dry-run]\n"
+          "  devpulse-etl backfill --resume [--from DATE --to DATE]\n"
           "  devpulse-etl goals    [--as-of TS]\n"
+          "  devpulse-etl run JOB.json [OPTION...]     a job file: a command and its options\n"
           "\n"
           "Options:\n"
           "  --dsn DSN            database (default: $DATABASE_URL, else libpq's PG* variables)\n"
@@ -87,35 +114,55 @@ usage(FILE *out)
           "  --from, --to DATE    backfill: the days YYYY-MM-DD to write, both included\n"
           "  --overwrite          backfill: replace existing rows (default: keep them)\n"
           "  --dry-run            backfill: compute and report, write nothing\n"
+          "  --resume             backfill: continue the last unfinished backfill (of this\n"
+          "                       range, when given) where its committed batches end\n"
           "  --workers N          connections reading the source tables (default: cores)\n"
           "  --batch-memory MB    memory for one batch of subjects (default 256)\n"
+          "  --wait SECONDS       wait this long for another run's lock (default: fail at once)\n"
+          "  --retries N          new attempts after a lost connection or a serialization\n"
+          "                       failure, with backoff (default 3)\n"
+          "  --keep-days N        keep N days of the run ledger (default 90)\n"
+          "  --shard K/N          only the subjects whose id hashes to shard K of N\n"
+          "  --log-format FMT     text (default) or json: one JSON object per line\n"
           "  -q, --quiet          print errors only\n"
           "  -v, --verbose        print every warning id\n"
           "  -h, --help           this text\n"
           "  -V, --version        the version\n"
           "\n"
           "Exit status: 0 done and committed, 1 failed (nothing half written),\n"
-          "2 usage error, 3 another run holds the lock.\n", out);
+          "2 usage error or bad job file, 3 another run holds the lock,\n"
+          "130/143 stopped by SIGINT/SIGTERM (rolled back; backfill --resume goes on).\n", out);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
-usage_error(const char *fmt, ...)
+usage_error(struct cli *cli, const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("devpulse-etl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(cli->message, sizeof cli->message, fmt, ap);
     va_end(ap);
-    fputs("\nTry 'devpulse-etl --help' for more information.\n", stderr);
     return EXIT_USAGE;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static const struct option_def *
+find_long(const char *name, size_t len)
+{
+    for (int i = 0; i < N_OPTIONS; i++)
+        if (strlen(options[i].name) == len && strncmp(name, options[i].name, len) == 0)
+            return &options[i];
+    return NULL;
 }
 
 static const struct option_def *
 find_option(const char *arg, const char **value)
 {
+    const char *eq;
+
     *value = NULL;
     if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0' && arg[2] == '\0') {
         for (int i = 0; i < N_OPTIONS; i++)
@@ -123,77 +170,135 @@ find_option(const char *arg, const char **value)
                 return &options[i];
         return NULL;
     }
-    for (int i = 0; i < N_OPTIONS; i++) {
-        size_t len = strlen(options[i].name);
+    if (strncmp(arg, "--", 2) != 0)
+        return NULL;
+    if ((eq = strchr(arg, '=')) != NULL) {
+        const struct option_def *opt = find_long(arg + 2, (size_t) (eq - arg - 2));
 
-        if (strncmp(arg + 2, options[i].name, len) != 0)
-            continue;
-        if (arg[2 + len] == '\0')
-            return &options[i];
-        if (arg[2 + len] == '=' && options[i].has_arg) {
-            *value = arg + 3 + len;
-            return &options[i];
-        }
+        if (opt == NULL || opt->kind == ARG_FLAG)
+            return NULL;
+        *value = eq + 1;
+        return opt;
     }
-    return NULL;
+    return find_long(arg + 2, strlen(arg + 2));
 }
 
 static bool
-parse_positive(const char *s, long max, long *out)
+parse_whole(const char *s, long min, long max, long *out)
 {
     char *end;
     long v;
 
-    if (s[0] < '0' || s[0] > '9')
+    if ((s[0] < '0' || s[0] > '9') && !(s[0] == '-' && min < 0))
         return false;
     v = strtol(s, &end, 10);
-    if (*end != '\0' || v < 1 || v > max)
+    if (*end != '\0' || v < min || v > max)
         return false;
     *out = v;
     return true;
 }
 
-/* Applies one option with its value; returns EXIT_OK or an exit status. */
+static bool
+parse_seconds(const char *s, double *out)
+{
+    char *end;
+    double v;
+
+    if (s[0] < '0' || s[0] > '9')
+        return false;
+    v = strtod(s, &end);
+    if (*end != '\0' || !isfinite(v) || v < 0 || v > 86400 * 7)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool
+parse_shard(const char *s, int *k, int *n)
+{
+    long kk, nn;
+    char part[16];
+    const char *slash = strchr(s, '/');
+
+    if (slash == NULL || slash - s >= (long) sizeof part)
+        return false;
+    memcpy(part, s, (size_t) (slash - s));
+    part[slash - s] = '\0';
+    if (!parse_whole(part, 1, 1024, &kk) || !parse_whole(slash + 1, 1, 1024, &nn) || kk > nn)
+        return false;
+    *k = (int) kk;
+    *n = (int) nn;
+    return true;
+}
+
+/* Applies one option with its value; returns EXIT_OK or EXIT_USAGE. */
 static int
 apply_option(struct cli *cli, const struct option_def *opt, const char *value)
 {
+    struct job_options *job = &cli->job;
     long n;
 
     switch (opt->id) {
     case OPT_DSN:
-        cli->job.dsn = value;
+        job->dsn = value;
         break;
     case OPT_AS_OF:
-        if (cal_parse_timestamp(value, &cli->job.as_of) < 0)
-            return usage_error("invalid --as-of \"%s\": expected YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]", value);
-        cli->job.has_as_of = true;
+        if (cal_parse_timestamp(value, &job->as_of) < 0)
+            return usage_error(cli, "invalid --as-of \"%s\": expected YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]", value);
+        job->has_as_of = true;
         break;
     case OPT_LOOKBACK:
-        if (!parse_positive(value, 100000, &n))
-            return usage_error("invalid --lookback \"%s\": expected a whole number of days, at least 1", value);
-        cli->job.lookback = (int) n;
+        if (!parse_whole(value, 1, 100000, &n))
+            return usage_error(cli, "invalid --lookback \"%s\": expected a whole number of days, at least 1", value);
+        job->lookback = (int) n;
         break;
     case OPT_FROM:
     case OPT_TO:
-        if (cal_parse_date(value, opt->id == OPT_FROM ? &cli->job.from : &cli->job.to) < 0)
-            return usage_error("invalid --%s \"%s\": expected a date YYYY-MM-DD", opt->name, value);
+        if (cal_parse_date(value, opt->id == OPT_FROM ? &job->from : &job->to) < 0)
+            return usage_error(cli, "invalid --%s \"%s\": expected a date YYYY-MM-DD", opt->name, value);
         *(opt->id == OPT_FROM ? &cli->have_from : &cli->have_to) = true;
         break;
     case OPT_OVERWRITE:
-        cli->job.overwrite = true;
+        job->overwrite = true;
         break;
     case OPT_DRY_RUN:
-        cli->job.dry_run = true;
+        job->dry_run = true;
+        break;
+    case OPT_RESUME:
+        job->resume = true;
         break;
     case OPT_WORKERS:
-        if (!parse_positive(value, 64, &n))
-            return usage_error("invalid --workers \"%s\": expected 1 to 64", value);
-        cli->job.workers = (int) n;
+        if (!parse_whole(value, 1, 64, &n))
+            return usage_error(cli, "invalid --workers \"%s\": expected 1 to 64", value);
+        job->workers = (int) n;
         break;
     case OPT_BATCH_MEMORY:
-        if (!parse_positive(value, 1 << 20, &n))
-            return usage_error("invalid --batch-memory \"%s\": expected megabytes, at least 1", value);
-        cli->job.batch_bytes = (size_t) n << 20;
+        if (!parse_whole(value, 1, 1 << 20, &n))
+            return usage_error(cli, "invalid --batch-memory \"%s\": expected megabytes, at least 1", value);
+        job->batch_bytes = (size_t) n << 20;
+        break;
+    case OPT_WAIT:
+        if (!parse_seconds(value, &job->wait_seconds))
+            return usage_error(cli, "invalid --wait \"%s\": expected seconds, 0 to 604800", value);
+        break;
+    case OPT_RETRIES:
+        if (!parse_whole(value, 0, 100, &n))
+            return usage_error(cli, "invalid --retries \"%s\": expected 0 to 100", value);
+        job->retries = (int) n;
+        break;
+    case OPT_KEEP_DAYS:
+        if (!parse_whole(value, 1, 100000, &n))
+            return usage_error(cli, "invalid --keep-days \"%s\": expected a whole number of days, at least 1", value);
+        job->keep_days = (int) n;
+        break;
+    case OPT_SHARD:
+        if (!parse_shard(value, &job->shard, &job->shards))
+            return usage_error(cli, "invalid --shard \"%s\": expected K/N with 1 <= K <= N <= 1024", value);
+        break;
+    case OPT_LOG_FORMAT:
+        if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
+            return usage_error(cli, "invalid --log-format \"%s\": expected text or json", value);
+        cli->json = strcmp(value, "json") == 0;
         break;
     case OPT_QUIET:
         cli->quiet = true;
@@ -220,11 +325,147 @@ find_command(const char *name)
     return CMD_NONE;
 }
 
-/* Options may stand before or after the command, but a command's own options
- * only with it. */
-static int
-parse_args(int argc, char **argv, struct cli *cli)
+static bool
+belongs(const struct option_def *opt, enum command command)
 {
+    return opt->commands == ANYWHERE ||
+           (command != CMD_NONE && (opt->commands & BIT(command)));
+}
+
+/* ---------------------------------------------------------------- job files */
+
+/* The option's value as text, when the JSON type is the right one. */
+static bool
+job_value_text(const struct option_def *opt, json_t *v, char *buf, size_t size, const char **out)
+{
+    switch (opt->kind) {
+    case ARG_FLAG:
+        *out = json_is_true(v) ? "true" : NULL;
+        return json_is_boolean(v);
+    case ARG_TEXT:
+        *out = json_string_value(v);
+        return json_is_string(v);
+    case ARG_INTEGER:
+        if (!json_is_integer(v))
+            return false;
+        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        *out = buf;
+        return true;
+    case ARG_NUMBER:
+    default:
+        if (!json_is_number(v))
+            return false;
+        snprintf(buf, size, "%.17g", json_number_value(v));
+        *out = buf;
+        return true;
+    }
+}
+
+static const char *const kind_names[] = {"true or false", "a string", "a whole number", "a number"};
+
+static int
+apply_job_entry(struct cli *cli, const struct jobfile *jf, const struct jobfile_entry *e)
+{
+    const struct option_def *opt = find_long(e->key, strlen(e->key));
+    char buf[64];
+    const char *value;
+    int status;
+
+    if (strcmp(e->key, "command") == 0 || strcmp(e->key, "description") == 0)
+        return EXIT_OK;
+    if (opt == NULL || !opt->in_job_file) {
+        if (strcmp(e->key, "dsn") == 0)
+            return usage_error(cli, "%s:%d:%d: \"dsn\" does not belong in a job file: pass the"
+                               " database by DATABASE_URL (an environment file)",
+                               jf->path, e->line, e->column);
+        return usage_error(cli, "%s:%d:%d: unknown key \"%s\"", jf->path, e->line, e->column, e->key);
+    }
+    if (!belongs(opt, cli->command))
+        return usage_error(cli, "%s:%d:%d: \"%s\" does not belong to command %s", jf->path,
+                           e->line, e->column, e->key, command_names[cli->command]);
+    if (!job_value_text(opt, e->value, buf, sizeof buf, &value))
+        return usage_error(cli, "%s:%d:%d: \"%s\" must be %s", jf->path, e->line, e->column,
+                           e->key, kind_names[opt->kind]);
+    if (value == NULL)
+        return EXIT_OK;         /* a flag set to false */
+    if ((status = apply_option(cli, opt, value)) != EXIT_OK) {
+        char detail[sizeof cli->message];
+
+        snprintf(detail, sizeof detail, "%s", cli->message);
+        return usage_error(cli, "%s:%d:%d: %s", jf->path, e->line, e->column, detail);
+    }
+    return EXIT_OK;
+}
+
+/* Reads the job file: its command, then its options.  Nothing is touched. */
+static int
+apply_job_file(struct cli *cli, struct jobfile *jf)
+{
+    struct etl_error err;
+    const struct jobfile_entry *cmd;
+    const char *name;
+    int status;
+
+    if (jobfile_read(cli->job_path, jf, &err) < 0)
+        return usage_error(cli, "%s", err.text);
+    if ((cmd = jobfile_find(jf, "command")) == NULL)
+        return usage_error(cli, "%s:1:1: a job file needs \"command\": \"nightly\", \"backfill\""
+                           " or \"goals\"", jf->path);
+    name = json_string_value(cmd->value);
+    cli->command = name != NULL ? find_command(name) : CMD_NONE;
+    if (!(RUN_COMMANDS & BIT(cli->command)))
+        return usage_error(cli, "%s:%d:%d: \"command\" must be \"nightly\", \"backfill\" or"
+                           " \"goals\"", jf->path, cmd->line, cmd->column);
+    for (size_t i = 0; i < jf->n; i++)
+        if (strcmp(jf->entries[i].key, "description") == 0 && !json_is_string(jf->entries[i].value))
+            return usage_error(cli, "%s:%d:%d: \"description\" must be a string", jf->path,
+                               jf->entries[i].line, jf->entries[i].column);
+        else if ((status = apply_job_entry(cli, jf, &jf->entries[i])) != EXIT_OK)
+            return status;
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+/* The command and, for `run`, the job file, before any option is applied. */
+static int
+find_command_word(int argc, char **argv, struct cli *cli)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *value;
+        const struct option_def *opt;
+
+        if (arg[0] != '-' || arg[1] == '\0') {
+            if (cli->command == CMD_RUN && cli->job_path == NULL) {
+                cli->job_path = arg;
+                continue;
+            }
+            if (cli->command != CMD_NONE)
+                return usage_error(cli, "unexpected argument \"%s\"", arg);
+            if ((cli->command = find_command(arg)) == CMD_NONE)
+                return usage_error(cli, "unknown command \"%s\"", arg);
+            continue;
+        }
+        if ((opt = find_option(arg, &value)) == NULL)
+            return usage_error(cli, "unknown option \"%s\"", arg);
+        if (opt->id == OPT_HELP || opt->id == OPT_VERSION)
+            return apply_option(cli, opt, NULL);
+        if (opt->kind != ARG_FLAG && value == NULL)
+            i++;
+    }
+    if (cli->command == CMD_NONE)
+        return usage_error(cli, "%s", "no command given");
+    if (cli->command == CMD_RUN && cli->job_path == NULL)
+        return usage_error(cli, "%s", "run needs a job file, e.g. devpulse-etl run jobs/nightly.json");
+    return EXIT_OK;
+}
+
+/* Options may stand before or after the command, but a command's own options
+ * only after it (after `run FILE`, those of the file's command). */
+static int
+apply_command_line(int argc, char **argv, struct cli *cli, enum command word)
+{
+    bool seen_command = false;
     int status;
 
     for (int i = 1; i < argc; i++) {
@@ -232,95 +473,219 @@ parse_args(int argc, char **argv, struct cli *cli)
         const struct option_def *opt;
 
         if (arg[0] != '-' || arg[1] == '\0') {
-            if (cli->command != CMD_NONE)
-                return usage_error("unexpected argument \"%s\"", arg);
-            if ((cli->command = find_command(arg)) == CMD_NONE)
-                return usage_error("unknown command \"%s\"", arg);
+            seen_command = true;
             continue;
         }
-        if ((opt = find_option(arg, &value)) == NULL)
-            return usage_error("unknown option \"%s\"", arg);
-        if (opt->commands != 0 && (cli->command == CMD_NONE ||
-                                   !(opt->commands & (1u << cli->command))))
-            return usage_error("option \"%s\" does not belong to this command", arg);
-        if (opt->has_arg && value == NULL) {
+        opt = find_option(arg, &value);
+        if (!belongs(opt, seen_command ? cli->command : CMD_NONE))
+            return usage_error(cli, "option \"%s\" does not belong to %s", arg,
+                               word == CMD_RUN ? "this job's command" : "this command");
+        if (opt->kind != ARG_FLAG && value == NULL) {
             if (i + 1 >= argc)
-                return usage_error("option \"%s\" needs a value", arg);
+                return usage_error(cli, "option \"%s\" needs a value", arg);
             value = argv[++i];
         }
         if ((status = apply_option(cli, opt, value)) != EXIT_OK)
             return status;
     }
-    if (cli->command == CMD_NONE)
-        return usage_error("%s", "no command given");
-    if (cli->command == CMD_BACKFILL && (!cli->have_from || !cli->have_to))
-        return usage_error("%s", "backfill needs --from DATE and --to DATE");
-    if (cli->command == CMD_BACKFILL && cli->job.from > cli->job.to)
-        return usage_error("%s", "--from is after --to");
     return EXIT_OK;
 }
 
 static int
-run_migrate(const struct cli *cli)
+check_combinations(struct cli *cli)
 {
-    struct etl_error err;
-    PGconn *conn = db_connect(cli->job.dsn, &err);
-    int applied;
+    const struct job_options *job = &cli->job;
 
-    if (conn == NULL) {
-        fprintf(stderr, "devpulse-etl: %s\n", err.text);
-        return EXIT_FAILED;
-    }
-    if (migrate_apply(conn, &applied, &err) < 0) {
-        fprintf(stderr, "devpulse-etl: %s\n", err.text);
-        PQfinish(conn);
-        return EXIT_FAILED;
-    }
-    if (!cli->quiet)
-        printf(applied ? "migrate: applied %d migration(s)\n"
-                       : "migrate: the database is up to date%.0d\n", applied);
-    PQfinish(conn);
+    if (cli->command != CMD_BACKFILL)
+        return EXIT_OK;
+    if (cli->have_from != cli->have_to || (!cli->have_from && !job->resume))
+        return usage_error(cli, "%s", "backfill needs --from DATE and --to DATE (or --resume)");
+    if (cli->have_from && job->from > job->to)
+        return usage_error(cli, "%s", "--from is after --to");
+    if (job->resume && job->has_as_of)
+        return usage_error(cli, "%s", "--resume continues with the as-of instant of the run it"
+                           " resumes: leave out --as-of");
+    if (job->resume && job->dry_run)
+        return usage_error(cli, "%s", "--resume and --dry-run do not go together");
     return EXIT_OK;
 }
 
-static const char *const phase_names[N_PHASES] = {"extract", "aggregate", "load", "goals"};
+static int
+parse_args(int argc, char **argv, struct cli *cli, struct jobfile *jf)
+{
+    enum command word;
+    int status;
+
+    if ((status = find_command_word(argc, argv, cli)) != EXIT_OK)
+        return status;
+    word = cli->command;
+    if (word == CMD_RUN && (status = apply_job_file(cli, jf)) != EXIT_OK)
+        return status;
+    if ((status = apply_command_line(argc, argv, cli, word)) != EXIT_OK)
+        return status;
+    cli->job.has_range = cli->have_from;
+    return check_combinations(cli);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static double
+wall_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* One JSON object on a line of out, with its time and event name. */
+static void
+emit_json(FILE *out, const char *level, const char *event, json_t *fields)
+{
+    char *line;
+
+    json_object_set_new(fields, "ts", json_real(wall_seconds()));
+    json_object_set_new(fields, "level", json_string(level));
+    json_object_set_new(fields, "event", json_string(event));
+    line = json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS);
+    if (line != NULL) {
+        fprintf(out, "%s\n", line);
+        fflush(out);
+    }
+    free(line);
+    json_decref(fields);
+}
 
 static void
-print_warnings(const struct warnings *w, bool verbose)
+print_error(const struct cli *cli, const char *text)
+{
+    if (cli->json)
+        emit_json(stderr, "error", "error", json_pack("{ss}", "message", text));
+    else
+        fprintf(stderr, "devpulse-etl: %s\n", text);
+}
+
+static void
+print_warnings(const struct cli *cli, const struct warnings *w)
 {
     for (size_t i = 0; i < w->n; i++) {
-        size_t shown = verbose ? w->items[i].n_ids : (w->items[i].n_ids < 5 ? w->items[i].n_ids : 5);
+        size_t n = w->items[i].n_ids;
+        size_t shown = cli->verbose ? n : (n < 5 ? n : 5);
 
-        fprintf(stderr, "warning: %s (%zu): ", w->items[i].reason, w->items[i].n_ids);
+        if (cli->json) {
+            json_t *ids = json_array();
+
+            for (size_t k = 0; k < shown; k++)
+                json_array_append_new(ids, json_string(w->items[i].ids[k]));
+            emit_json(stderr, "warning", "warning",
+                      json_pack("{sssIso}", "reason", w->items[i].reason, "count", (json_int_t) n,
+                                "ids", ids));
+            continue;
+        }
+        fprintf(stderr, "warning: %s (%zu): ", w->items[i].reason, n);
         for (size_t k = 0; k < shown; k++)
             fprintf(stderr, "%s%s", k ? ", " : "", w->items[i].ids[k]);
-        if (shown < w->items[i].n_ids)
+        if (shown < n)
             fprintf(stderr, ", ... (-v lists all)");
         fputc('\n', stderr);
     }
 }
 
+static const char *const phase_names[N_PHASES] = {"extract", "aggregate", "load", "goals"};
+static const char *const platform_order[4] = {"all", "devto", "github", "youtube"};
+static const char *const type_order[3] = {"daily", "weekly", "monthly"};
+
+static size_t
+rows_read(const struct job_report *r)
+{
+    size_t n = 0;
+
+    for (int t = 0; t < 5; t++)
+        n += r->extract.rows_read[t];
+    return n;
+}
+
+static void
+print_report_json(const struct cli *cli, const struct job_report *r)
+{
+    char as_of[40];
+    json_t *o = json_object(), *tables = json_object(), *rows = json_object(),
+           *seconds = json_object();
+
+    cal_format_timestamp(r->as_of, as_of);
+    for (int t = 0; t < 5; t++)
+        json_object_set_new(tables, extract_table_names[t],
+                            json_pack("{sIsI}", "read", (json_int_t) r->extract.rows_read[t],
+                                      "in_scope", (json_int_t) r->extract.rows_kept[t]));
+    for (int p = 0; p < 4; p++)
+        for (int t = 0; t < 3; t++)
+            if (r->snapshots.by_kind[p][t]) {
+                char key[32];
+
+                snprintf(key, sizeof key, "%s/%s", platform_order[p], type_order[t]);
+                json_object_set_new(rows, key, json_integer((json_int_t) r->snapshots.by_kind[p][t]));
+            }
+    for (int p = 0; p < N_PHASES; p++)
+        json_object_set_new(seconds, phase_names[p], json_real(r->seconds[p]));
+    json_object_set_new(o, "command", json_string(command_names[cli->command]));
+    json_object_set_new(o, "dry_run", json_boolean(cli->job.dry_run));
+    json_object_set_new(o, "run_id", json_integer(r->run_id));
+    if (r->resumed)
+        json_object_set_new(o, "resumes", json_integer(r->resumed));
+    json_object_set_new(o, "as_of", json_string(as_of));
+    json_object_set_new(o, "attempts", json_integer(r->attempts));
+    json_object_set_new(o, "tables", tables);
+    json_object_set_new(o, "subjects", json_integer(r->subjects_in_shard));
+    json_object_set_new(o, "batches", json_integer(r->batches));
+    json_object_set_new(o, "rows", rows);
+    json_object_set_new(o, "snapshots",
+                        json_pack("{sIsIsIsIsI}", "computed", (json_int_t) r->snapshots.staged,
+                                  "inserted", (json_int_t) r->snapshots.inserted,
+                                  "replaced", (json_int_t) r->snapshots.replaced,
+                                  "unchanged", (json_int_t) r->snapshots.unchanged,
+                                  "kept", (json_int_t) r->snapshots.kept));
+    json_object_set_new(o, "goals",
+                        json_pack("{sIsIsI}", "evaluated", (json_int_t) r->goals_total,
+                                  "updated", (json_int_t) r->goals_updated,
+                                  "skipped", (json_int_t) r->goals_skipped));
+    json_object_set_new(o, "warnings", json_integer((json_int_t) warnings_count(&r->warnings)));
+    json_object_set_new(o, "seconds", seconds);
+    json_object_set_new(o, "peak_memory_mib", json_integer(r->peak_rss_kb / 1024));
+    emit_json(stdout, "info", "report", o);
+}
+
 static void
 print_report(const struct cli *cli, const struct job_report *r)
 {
-    static const char *const platforms[4] = {"all", "devto", "github", "youtube"};
-    static const char *const types[3] = {"daily", "weekly", "monthly"};
     char as_of[40];
-    size_t read = 0;
 
+    if (cli->json) {
+        print_report_json(cli, r);
+        return;
+    }
     cal_format_timestamp(r->as_of, as_of);
-    printf("%s%s as of %s\n", command_names[cli->command], cli->job.dry_run ? " (dry run)" : "", as_of);
-    for (int t = 0; t < 5; t++) {
+    printf("%s%s as of %s (run %lld", command_names[cli->command],
+           cli->job.dry_run ? " (dry run)" : "", as_of, (long long) r->run_id);
+    if (r->resumed)
+        printf(", resuming run %lld", (long long) r->resumed);
+    if (r->attempts > 1)
+        printf(", %d attempts", r->attempts);
+    printf(")\n");
+    for (int t = 0; t < 5; t++)
         printf("  read %-22s %10zu rows (%zu in scope)\n", extract_table_names[t],
                r->extract.rows_read[t], r->extract.rows_kept[t]);
-        read += r->extract.rows_read[t];
-    }
-    printf("  subjects %d in %d batch(es)\n", r->subjects, r->batches);
+    printf("  subjects %d", r->subjects_in_shard);
+    if (cli->job.shards > 1)
+        printf(" of %d (shard %d/%d)", r->subjects, cli->job.shard, cli->job.shards);
+    if (r->subjects_skipped)
+        printf(", %d already done", r->subjects_skipped);
+    printf(" in %d batch(es)\n", r->batches);
     if (cli->command != CMD_GOALS) {
         for (int p = 0; p < 4; p++)
             for (int t = 0; t < 3; t++)
                 if (r->snapshots.by_kind[p][t])
-                    printf("  rows %-8s %-8s %10zu\n", platforms[p], types[t], r->snapshots.by_kind[p][t]);
+                    printf("  rows %-8s %-8s %10zu\n", platform_order[p], type_order[t],
+                           r->snapshots.by_kind[p][t]);
         printf("  snapshots: %zu computed, %zu %s, %zu replaced, %zu unchanged, %zu kept\n",
                r->snapshots.staged, r->snapshots.inserted,
                cli->job.dry_run ? "would be inserted" : "inserted",
@@ -333,34 +698,231 @@ print_report(const struct cli *cli, const struct job_report *r)
     printf("  seconds:");
     for (int p = 0; p < N_PHASES; p++)
         printf(" %s %.3f", phase_names[p], r->seconds[p]);
-    printf("; %zu rows read; peak memory %ld MiB\n", read, r->peak_rss_kb / 1024);
+    printf("; %zu rows read; peak memory %ld MiB\n", rows_read(r), r->peak_rss_kb / 1024);
+}
+
+/* ---------------------------------------------------------------- progress */
+
+struct progress_view {
+    const struct cli *cli;
+    bool bar;                   /* stderr is a terminal: redraw one line */
+    bool bar_drawn;
+    double last_line;           /* elapsed at the last plain log line */
+};
+
+static void
+format_duration(double s, char *buf, size_t size)
+{
+    long t = (long) (s + 0.5);
+
+    if (t >= 3600)
+        snprintf(buf, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60)
+        snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(buf, size, "%lds", t);
+}
+
+/* Rows per second and the time left, from the subjects done so far. */
+static void
+rates(const struct job_progress *p, double *rows_per_s, double *eta)
+{
+    double frac = p->subjects_total > 0 ? (double) p->subjects_done / p->subjects_total : 0;
+
+    *rows_per_s = p->elapsed > 0 ? (double) p->rows_staged / p->elapsed : 0;
+    *eta = frac > 0 && frac < 1 ? p->elapsed * (1 - frac) / frac : 0;
+}
+
+static void
+progress_json(const struct job_progress *p)
+{
+    static const char *const names[] = {"waiting", "started", "extracted", "batch", "retry"};
+    double rps, eta;
+    json_t *o = json_pack("{sIsisisisisfsf}", "run_id", (json_int_t) p->run_id,
+                          "batches_done", p->batches_done, "batches_total", p->batches_total,
+                          "subjects_done", (int) p->subjects_done,
+                          "subjects_total", (int) p->subjects_total,
+                          "elapsed", p->elapsed, "rows", (double) p->rows_staged);
+
+    rates(p, &rps, &eta);
+    json_object_set_new(o, "rows_per_second", json_real(rps));
+    if (p->event == JOB_EVENT_BATCH)
+        json_object_set_new(o, "eta_seconds", json_real(eta));
+    if (p->resumes)
+        json_object_set_new(o, "resumes", json_integer(p->resumes));
+    if (p->event == JOB_EVENT_RETRY) {
+        json_object_set_new(o, "attempt", json_integer(p->attempt));
+        json_object_set_new(o, "retry_in", json_real(p->retry_in));
+        json_object_set_new(o, "detail", json_string(p->detail));
+    }
+    emit_json(stderr, p->event == JOB_EVENT_RETRY ? "warning" : "info", names[p->event], o);
+}
+
+static void
+draw_bar(struct progress_view *v, const struct job_progress *p)
+{
+    int width = 30, filled = p->batches_total > 0 ? width * p->batches_done / p->batches_total : 0;
+    char bar[64], eta_text[32];
+    double rps, eta;
+
+    rates(p, &rps, &eta);
+    for (int i = 0; i < width; i++)
+        bar[i] = i < filled ? '#' : '-';
+    bar[width] = '\0';
+    format_duration(eta, eta_text, sizeof eta_text);
+    fprintf(stderr, "\r%s [%s] batch %d/%d, %.0f rows/s, ETA %s \033[K",
+            command_names[v->cli->command], bar, p->batches_done, p->batches_total, rps, eta_text);
+    fflush(stderr);
+    v->bar_drawn = true;
+}
+
+static void
+end_bar(struct progress_view *v)
+{
+    if (v->bar_drawn)
+        fputc('\n', stderr);
+    v->bar_drawn = false;
+}
+
+static void
+on_progress(const struct job_progress *p, void *arg)
+{
+    struct progress_view *v = arg;
+    const char *cmd = command_names[v->cli->command];
+    char eta_text[32];
+    double rps, eta;
+
+    if (v->cli->quiet)
+        return;
+    if (v->cli->json) {
+        progress_json(p);
+        return;
+    }
+    if (p->event == JOB_EVENT_BATCH && v->bar) {
+        draw_bar(v, p);
+        return;
+    }
+    end_bar(v);
+    rates(p, &rps, &eta);
+    switch (p->event) {
+    case JOB_EVENT_WAITING:
+        fprintf(stderr, "devpulse-etl: %s: another run holds the lock; waiting up to %.0f s\n",
+                cmd, v->cli->job.wait_seconds);
+        break;
+    case JOB_EVENT_STARTED:
+        if (p->resumes)
+            fprintf(stderr, "devpulse-etl: %s: run %lld resumes run %lld after %d subject(s)\n",
+                    cmd, (long long) p->run_id, (long long) p->resumes, (int) p->subjects_done);
+        break;
+    case JOB_EVENT_EXTRACTED:
+        v->last_line = p->elapsed;
+        if (v->cli->command == CMD_BACKFILL)
+            fprintf(stderr, "devpulse-etl: %s: run %lld: source read in %.1f s; %d batch(es) to go\n",
+                    cmd, (long long) p->run_id, p->elapsed, p->batches_total - p->batches_done);
+        break;
+    case JOB_EVENT_BATCH:
+        /* Under cron or systemd: a line every 10 seconds at most, and the last. */
+        if (p->elapsed - v->last_line < 10 && p->batches_done < p->batches_total)
+            break;
+        v->last_line = p->elapsed;
+        format_duration(eta, eta_text, sizeof eta_text);
+        fprintf(stderr, "devpulse-etl: %s: run %lld: batch %d/%d, %d/%d subjects, %zu rows,"
+                " %.0f rows/s, ETA %s\n", cmd, (long long) p->run_id, p->batches_done,
+                p->batches_total, (int) p->subjects_done, (int) p->subjects_total,
+                p->rows_staged, rps, eta_text);
+        break;
+    case JOB_EVENT_RETRY:
+        fprintf(stderr, "devpulse-etl: %s: attempt %d failed (%s); attempt %d in %.0f s\n",
+                cmd, p->attempt - 1, p->detail, p->attempt, p->retry_in);
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static int
+run_migrate(const struct cli *cli)
+{
+    struct etl_error err;
+    PGconn *conn = db_connect(cli->job.dsn, &err);
+    int applied;
+
+    if (conn == NULL) {
+        print_error(cli, err.text);
+        return EXIT_FAILED;
+    }
+    if (migrate_apply(conn, &applied, &err) < 0) {
+        print_error(cli, err.text);
+        db_close(conn);
+        return EXIT_FAILED;
+    }
+    if (cli->json)
+        emit_json(stdout, "info", "report", json_pack("{sssi}", "command", "migrate", "applied", applied));
+    else if (!cli->quiet)
+        printf(applied ? "migrate: applied %d migration(s)\n"
+                       : "migrate: the database is up to date%.0d\n", applied);
+    db_close(conn);
+    return EXIT_OK;
+}
+
+static int
+run_job(struct cli *cli)
+{
+    struct job_report report;
+    struct etl_error err;
+    struct progress_view view = {cli, isatty(STDERR_FILENO) == 1, false, 0};
+    char text[sizeof err.text + 32];
+    int rc;
+
+    cli->job.command = cli->command == CMD_NIGHTLY ? JOB_NIGHTLY
+                     : cli->command == CMD_BACKFILL ? JOB_BACKFILL : JOB_GOALS;
+    cli->job.progress = on_progress;
+    cli->job.progress_arg = &view;
+    rc = job_run(&cli->job, &report, &err);
+    end_bar(&view);
+    if (!cli->quiet && (rc == 0 || report.warnings.n > 0))
+        print_warnings(cli, &report.warnings);
+    if (rc == 0 && report.nothing_to_resume) {
+        if (!cli->quiet)
+            print_error(cli, "backfill --resume: the last backfill finished; nothing to resume");
+    } else if (rc == 0 && !cli->quiet) {
+        print_report(cli, &report);
+    }
+    job_report_term(&report);
+    if (rc == 0)
+        return EXIT_OK;
+    snprintf(text, sizeof text, "%s %s", command_names[cli->command], err.text);
+    print_error(cli, text);
+    if (rc == JOB_CANCELLED)
+        return 128 + report.signal;
+    return rc == JOB_BUSY ? EXIT_BUSY : EXIT_FAILED;
 }
 
 int
 main(int argc, char **argv)
 {
     struct cli cli;
-    struct job_report report;
-    struct etl_error err;
-    int status, rc;
+    struct jobfile jf;
+    int status;
 
     memset(&cli, 0, sizeof cli);
+    memset(&jf, 0, sizeof jf);
     cli.job.lookback = 3;
-    if ((status = parse_args(argc, argv, &cli)) != EXIT_OK)
-        return status;
-    if (cli.command == CMD_MIGRATE)
-        return run_migrate(&cli);
-    cli.job.command = cli.command == CMD_NIGHTLY ? JOB_NIGHTLY
-                    : cli.command == CMD_BACKFILL ? JOB_BACKFILL : JOB_GOALS;
-    rc = job_run(&cli.job, &report, &err);
-    if (rc == 0 || report.warnings.n > 0)
-        print_warnings(&report.warnings, cli.verbose);
-    if (rc == 0 && !cli.quiet)
-        print_report(&cli, &report);
-    job_report_term(&report);
-    if (rc < 0) {
-        fprintf(stderr, "devpulse-etl: %s %s\n", command_names[cli.command], err.text);
-        return rc == JOB_BUSY ? EXIT_BUSY : EXIT_FAILED;
+    cli.job.retries = 3;
+    /* Before any thread exists, so that SIGINT and SIGTERM reach only the
+     * thread that turns them into a cancel request. */
+    if (cancel_init() < 0) {
+        fputs("devpulse-etl: cannot set up signal handling\n", stderr);
+        return EXIT_FAILED;
     }
-    return EXIT_OK;
+    json_object_seed(0);
+    if ((status = parse_args(argc, argv, &cli, &jf)) != EXIT_OK) {
+        fprintf(stderr, "devpulse-etl: %s\nTry 'devpulse-etl --help' for more information.\n",
+                cli.message);
+        jobfile_term(&jf);
+        return status;
+    }
+    status = cli.command == CMD_MIGRATE ? run_migrate(&cli) : run_job(&cli);
+    jobfile_term(&jf);
+    return status;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cancel.h"
 #include "db.h"
 
 static const char *
@@ -83,6 +84,7 @@ db_connect(const char *dsn, struct etl_error *err)
             PQfinish(conn);
             return NULL;
         }
+        cancel_watch(conn);
         return conn;
     }
     msg = db_scrub_password(conn != NULL ? PQerrorMessage(conn) : "out of memory", dsn);
@@ -113,13 +115,22 @@ db_fail(struct etl_error *err, const char *what, PGconn *conn, const PGresult *r
     for (char *p = buf; *p != '\0'; p++)
         if (*p == '\n')
             *p = ' ';
-    return etl_fail(err, "%s: %s", what, buf);
+    etl_fail(err, "%s: %s", what, buf);
+    if (err != NULL) {
+        const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+        if (state != NULL)
+            snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
+        err->connection_lost = PQstatus(conn) != CONNECTION_OK;
+    }
+    return -1;
 }
 
-bool
-db_connection_lost(PGconn *conn)
+void
+db_close(PGconn *conn)
 {
-    return PQstatus(conn) != CONNECTION_OK;
+    cancel_unwatch(conn);
+    PQfinish(conn);
 }
 
 int

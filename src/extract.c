@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "cancel.h"
 #include "db.h"
 #include "extract.h"
 
@@ -722,7 +723,7 @@ worker_connect(const char *dsn, const char *snapshot_id, struct etl_error *err)
     literal = PQescapeLiteral(conn, snapshot_id, strlen(snapshot_id));
     if (literal == NULL) {
         db_fail(err, "escaping the snapshot id", conn, NULL);
-        PQfinish(conn);
+        db_close(conn);
         return NULL;
     }
     snprintf(sql, sizeof sql,
@@ -730,7 +731,7 @@ worker_connect(const char *dsn, const char *snapshot_id, struct etl_error *err)
              literal);
     PQfreemem(literal);
     if (db_exec(conn, "importing the read snapshot", sql, err) < 0) {
-        PQfinish(conn);
+        db_close(conn);
         return NULL;
     }
     return conn;
@@ -806,15 +807,19 @@ run_chunks(const char *dsn, const char *snapshot_id, int workers, struct chunk *
         }
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < n_chunks; i++) {
-            if (conn == NULL)
+            /* A stop request cancels the COPYs in flight (cancel.c); the
+             * chunks not started yet are left alone. */
+            if (conn == NULL || cancel_requested() != 0)
                 continue;
             chunk_copy(conn, &chunks[i], conns, wanted);
         }
         if (conn != NULL) {
             PQclear(PQexec(conn, "COMMIT"));
-            PQfinish(conn);
+            db_close(conn);
         }
     }
+    if (failed == 0 && cancel_requested() != 0)
+        return etl_fail(err, "reading the source tables: cancelled");
     for (int i = 0; i < n_chunks && failed == 0; i++)
         if (chunks[i].failed) {
             *err = chunks[i].err;

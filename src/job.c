@@ -1,16 +1,23 @@
 /*
- * job.c: a run: as-of, buckets to write, lock, batches, commit.
+ * job.c: a run: as-of, buckets to write, lock, run ledger, batches, commit.
  *
- * Entry point: job_run.  The order is fixed: check the schema, take the
- * advisory lock, read everything in one snapshot (extract.c), find each
- * subject's cutoff day and buckets, then per batch of subjects aggregate
- * (aggregate.c), format (metrics.c) and load (load.c).
+ * Entry point: job_run.  One attempt is: connect, check the schema, take the
+ * advisory lock, record the run in the ledger (ledger.c), read everything in
+ * one snapshot (extract.c), find each subject's cutoff day and buckets, then
+ * per batch of subjects aggregate (aggregate.c), format (metrics.c) and load
+ * (load.c).  An attempt that fails because the connection was lost or a
+ * serialization race was lost is followed by another, after a backoff, up to
+ * opts->retries times; anything else fails at once.
  *
- * Transactions: nightly and goals write in one transaction (snapshots and
- * goals together); backfill commits batch by batch, so a failure keeps the
- * batches already committed and loses nothing else; a dry run rolls back.
+ * Transactions: nightly and goals write in one transaction (snapshots, goals
+ * and the ledger's "succeeded" together); backfill commits batch by batch,
+ * each batch with its progress in the ledger, so a failure keeps exactly the
+ * batches already committed and `--resume` (or the next attempt) continues
+ * after the last subject they hold.  A dry run rolls back.
  */
 #include <omp.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -19,9 +26,11 @@
 
 #include "aggregate.h"
 #include "calendar.h"
+#include "cancel.h"
 #include "db.h"
 #include "extract.h"
 #include "job.h"
+#include "ledger.h"
 #include "load.h"
 #include "metrics.h"
 #include "migrate.h"
@@ -29,9 +38,35 @@
 #include "tz.h"
 
 #define DEFAULT_BATCH_BYTES ((size_t) 256 << 20)
+#define DEFAULT_KEEP_DAYS 90
 #define ROW_BYTES_ESTIMATE 700
-/* pg_try_advisory_lock(int4, int4): "devpulse", "one run at a time" */
-#define LOCK_SQL "SELECT pg_try_advisory_lock(7236, 1)"
+#define LOCK_POLL_MS 250
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 30000
+
+/*
+ * The run lock: session advisory locks on (7236, 1), "devpulse", "runs".  An
+ * unsharded run holds it exclusively; a shard holds it shared, plus
+ * (7237, shards << 16 | shard) exclusively, so shards run side by side but
+ * never beside an unsharded run or a second copy of themselves.
+ */
+
+/* What survives from one attempt to the next. */
+struct job_state {
+    struct job_options opts;    /* the caller's, with --resume's range filled in */
+    struct job_report *report;
+    char shard[24];             /* "K/N" */
+    int attempt;                /* 1-based */
+    int64_t run_id;
+    int64_t as_of;
+    struct ledger_position done;    /* backfill: subjects committed so far */
+    struct load_counts committed;   /* backfill: counts of the committed batches */
+    int batches_committed;
+    double started;
+    bool connected;             /* the last attempt got a connection */
+    bool ledger_closed;
+    bool finished_nothing;      /* --resume: nothing left to do */
+};
 
 struct plan {
     int32_t lo, hi;
@@ -41,6 +76,7 @@ struct plan {
 
 struct run {
     const struct job_options *opts;
+    struct job_state *state;
     struct job_report *report;
     PGconn *conn;
     struct source src;
@@ -49,9 +85,11 @@ struct run {
     int32_t min_data_day;
     int64_t *need_from;         /* per subject */
     int32_t *plan_of;           /* per subject: index into plans, -1 none */
+    bool *in_shard;             /* per subject: this run's (all when unsharded) */
     struct plan *plans;
     int n_plans;
     int32_t *goals_by_subject;  /* goal numbers sorted by subject */
+    int32_t first_subject;      /* backfill going on: the first subject not yet done */
     struct row_ids ids;
     uint64_t next_seq;
     struct strbuf goal_lines;
@@ -126,6 +164,75 @@ runs_goals(const struct job_options *opts)
     return opts->command == JOB_NIGHTLY || opts->command == JOB_GOALS;
 }
 
+static const struct uuid *
+subject_uuid(const struct source *src, const struct subject *s)
+{
+    return s->kind == SUBJECT_PERSONAL ? &src->profiles[s->entity].id
+                                       : &src->workspaces[s->entity].id;
+}
+
+bool
+job_subject_in_shard(const struct uuid *id, int k, int n)
+{
+    uint64_t h = UINT64_C(14695981039346656037);    /* FNV-1a, 64 bits */
+
+    if (n <= 1)
+        return true;
+    for (int i = 0; i < 16; i++) {
+        h ^= id->b[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h % (uint64_t) n == (uint64_t) (k - 1);
+}
+
+/*
+ * Which subjects this run takes: its shard's, and for a backfill that goes
+ * on from a committed position, only those after it.  When sharded, only the
+ * connections of the shard's subjects are read.
+ */
+static int
+select_subjects(struct run *run, struct etl_error *err)
+{
+    const struct ledger_position *done = &run->state->done;
+    int32_t n = run->scope.n_subjects;
+    bool sharded = run->opts->shards > 1;
+
+    run->in_shard = calloc((size_t) n + 1, sizeof *run->in_shard);
+    if (run->in_shard == NULL)
+        return etl_fail(err, "planning: out of memory");
+    if (sharded)
+        memset(run->scope.wanted, 0, sizeof *run->scope.wanted * (size_t) run->src.n_connections);
+    for (int32_t i = 0; i < n; i++) {
+        const struct subject *s = &run->scope.subjects[i];
+
+        if (!job_subject_in_shard(subject_uuid(&run->src, s), run->opts->shard, run->opts->shards))
+            continue;
+        run->in_shard[i] = true;
+        run->report->subjects_in_shard++;
+        for (int32_t k = 0; sharded && k < s->n_conns; k++)
+            run->scope.wanted[s->conns[k]] = true;
+        for (int32_t k = 0; sharded && k < s->n_repo_monitors; k++)
+            run->scope.wanted[run->src.monitors[s->repo_monitors[k]].connection] = true;
+    }
+    run->first_subject = 0;
+    if (done->has_last) {
+        int32_t lo = done->last_is_workspace ? run->src.n_profiles : 0;
+        int32_t hi = done->last_is_workspace ? n : run->src.n_profiles;
+
+        /* Subjects are sorted by kind, then id: skip every one up to the last done. */
+        run->first_subject = hi;
+        for (int32_t i = lo; i < hi; i++)
+            if (uuid_compare(subject_uuid(&run->src, &run->scope.subjects[i]), &done->last_id) > 0) {
+                run->first_subject = i;
+                break;
+            }
+    }
+    for (int32_t i = 0; i < run->first_subject; i++)
+        if (run->in_shard[i])
+            run->report->subjects_skipped++;
+    return 0;
+}
+
 /* Cutoffs, bucket plans and the earliest day each subject needs. */
 static int
 plan_subjects(struct run *run, struct etl_error *err)
@@ -145,7 +252,7 @@ plan_subjects(struct run *run, struct etl_error *err)
         bucket_days(run->opts, s->cutoff, &lo, &hi);
         run->need_from[i] = INT64_MAX;
         run->plan_of[i] = -1;
-        if (lo <= hi) {
+        if (lo <= hi && run->in_shard[i] && i >= run->first_subject) {
             if ((run->plan_of[i] = plan_for(run, lo, hi)) < 0)
                 return etl_fail(err, "planning: out of memory");
             run->need_from[i] = (int64_t) run->plans[run->plan_of[i]].buckets[0].start - 1;
@@ -160,7 +267,7 @@ plan_subjects(struct run *run, struct etl_error *err)
         int32_t s = scope_goal_subject(&run->src, goal);
         int64_t need = metrics_goal_need_from(goal, run->scope.subjects[s].cutoff);
 
-        if (need < run->need_from[s])
+        if (run->in_shard[s] && need < run->need_from[s])
             run->need_from[s] = need;
     }
     return 0;
@@ -202,8 +309,8 @@ extract_all(struct run *run, struct etl_error *err)
 
     if (extract_begin(run->conn, &run->src, snapshot, err) < 0)
         return -1;
-    run->report->as_of = run->opts->has_as_of ? run->opts->as_of : run->src.server_now;
-    if (scope_build(&run->src, &run->scope, &run->report->warnings, err) < 0) {
+    if (scope_build(&run->src, &run->scope, &run->report->warnings, err) < 0 ||
+        select_subjects(run, err) < 0) {
         PQclear(PQexec(run->conn, "ROLLBACK"));
         return -1;
     }
@@ -263,7 +370,7 @@ add_goal_values(struct run *run, int32_t first, int32_t count, const struct cell
         int32_t s = scope_goal_subject(&run->src, g);
         struct goal_result result;
 
-        if (s < first || s >= first + count)
+        if (s < first || s >= first + count || !run->in_shard[s])
             continue;
         metrics_goal_value(&run->src, &run->scope.subjects[s], &cells[s - first], g, &result);
         uuid_format(&g->id, id);
@@ -361,27 +468,117 @@ out_free:
     return rc;
 }
 
+static struct ledger_counts
+ledger_counts_of(const struct job_state *st)
+{
+    const struct job_report *r = st->report;
+    struct ledger_counts c;
+
+    memset(&c, 0, sizeof c);
+    for (int t = 0; t < 5; t++)
+        c.rows_read += (int64_t) r->extract.rows_read[t];
+    if (!st->opts.dry_run)
+        c.rows_written = (int64_t) (r->snapshots.inserted + r->snapshots.replaced);
+    c.goals_updated = (int64_t) r->goals_updated;
+    c.warnings = (int64_t) warnings_count(&r->warnings);
+    c.attempts = st->attempt;
+    return c;
+}
+
+static void
+report_progress(struct run *run, enum job_event event, int32_t subjects_done, int batches_total)
+{
+    struct job_progress p;
+
+    if (run->opts->progress == NULL)
+        return;
+    memset(&p, 0, sizeof p);
+    p.event = event;
+    p.run_id = run->state->run_id;
+    p.resumes = run->report->resumed;
+    p.batches_done = run->report->batches;
+    p.batches_total = batches_total;
+    p.subjects_done = subjects_done;
+    p.subjects_total = run->report->subjects_in_shard;
+    p.rows_staged = run->report->snapshots.staged;
+    p.elapsed = now_seconds() - run->state->started;
+    run->opts->progress(&p, run->opts->progress_arg);
+}
+
+static int
+check_cancel(struct etl_error *err)
+{
+    int sig = cancel_requested();
+
+    if (sig == 0)
+        return 0;
+    etl_fail(err, "cancelled by %s", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal");
+    return -1;
+}
+
+/* The subjects of the batch that starts at first, within the memory budget. */
+static int32_t
+batch_size(const struct run *run, int32_t first, size_t budget)
+{
+    int32_t count = 0;
+    size_t bytes = 0;
+
+    while (first + count < run->scope.n_subjects &&
+           (count == 0 || bytes + subject_bytes(run, first + count) <= budget))
+        bytes += subject_bytes(run, first + count++);
+    return count;
+}
+
+/* Backfill: what the ledger records with each batch, and keeps for a retry. */
+static int
+record_progress(struct run *run, int32_t last, struct etl_error *err)
+{
+    struct job_state *st = run->state;
+    struct ledger_position pos = st->done;
+    struct ledger_counts counts;
+
+    for (int32_t i = run->first_subject; i <= last; i++)
+        pos.subjects_done += run->in_shard[i];
+    pos.has_last = true;
+    pos.last_is_workspace = run->scope.subjects[last].kind == SUBJECT_WORKSPACE;
+    pos.last_id = *subject_uuid(&run->src, &run->scope.subjects[last]);
+    counts = ledger_counts_of(st);
+    if (ledger_progress(run->conn, st->run_id, &pos, &counts, err) < 0 ||
+        commit_write(run, err) < 0)
+        return -1;
+    st->done = pos;
+    st->committed = run->report->snapshots;
+    st->batches_committed = run->report->batches;
+    run->first_subject = last + 1;
+    return 0;
+}
+
 static int
 run_batches(struct run *run, struct etl_error *err)
 {
     size_t budget = run->opts->batch_bytes ? run->opts->batch_bytes : DEFAULT_BATCH_BYTES;
     bool commit_each = run->opts->command == JOB_BACKFILL && !run->opts->dry_run;
-    int32_t first = 0;
+    int32_t first = run->first_subject, done = run->state->done.subjects_done;
+    int total = run->report->batches;
 
+    for (int32_t f = first; f < run->scope.n_subjects; f += batch_size(run, f, budget))
+        total++;
+    report_progress(run, JOB_EVENT_EXTRACTED, done, total);
     while (first < run->scope.n_subjects) {
-        int32_t count = 0;
-        size_t bytes = 0;
+        int32_t count = batch_size(run, first, budget);
 
-        while (first + count < run->scope.n_subjects &&
-               (count == 0 || bytes + subject_bytes(run, first + count) <= budget))
-            bytes += subject_bytes(run, first + count++);
+        if (check_cancel(err) < 0)
+            return -1;
         if (!run->in_write_txn && begin_write(run, err) < 0)
             return -1;
         if (run_batch(run, first, count, err) < 0)
             return -1;
         run->report->batches++;
-        if (commit_each && commit_write(run, err) < 0)
+        for (int32_t i = first; i < first + count; i++)
+            done += run->in_shard[i];
+        if (commit_each && record_progress(run, first + count - 1, err) < 0)
             return -1;
+        report_progress(run, JOB_EVENT_BATCH, done, total);
         first += count;
     }
     return 0;
@@ -390,10 +587,12 @@ run_batches(struct run *run, struct etl_error *err)
 static int
 finish(struct run *run, struct etl_error *err)
 {
+    struct job_state *st = run->state;
+    struct ledger_counts counts;
     char as_of[40];
     double t0 = now_seconds();
 
-    if (!run->in_write_txn && begin_write(run, err) < 0)
+    if (check_cancel(err) < 0 || (!run->in_write_txn && begin_write(run, err) < 0))
         return -1;
     if (runs_goals(run->opts)) {
         if (run->goal_lines.failed)
@@ -406,26 +605,87 @@ finish(struct run *run, struct etl_error *err)
     run->report->seconds[PHASE_GOALS] += now_seconds() - t0;
     if (run->opts->dry_run) {
         run->in_write_txn = false;
-        return db_exec(run->conn, "rolling back the dry run", "ROLLBACK", err);
+        if (db_exec(run->conn, "rolling back the dry run", "ROLLBACK", err) < 0)
+            return -1;
     }
-    return commit_write(run, err);
+    /* The outcome commits with the last of the work it describes. */
+    counts = ledger_counts_of(st);
+    if (ledger_close(run->conn, st->run_id, "succeeded", NULL, &counts, err) < 0 ||
+        check_cancel(err) < 0)
+        return -1;
+    if (run->in_write_txn && commit_write(run, err) < 0)
+        return -1;
+    st->ledger_closed = true;
+    return 0;
 }
 
-static int
-take_lock(PGconn *conn, struct etl_error *err)
+/* Who holds the lock, from the ledger, for the message. */
+static void
+describe_holder(PGconn *conn, char *buf, size_t size)
 {
-    PGresult *res = db_query(conn, "taking the run lock", LOCK_SQL, 0, NULL, PGRES_TUPLES_OK, err);
+    PGresult *res = PQexec(conn, "SELECT id, command, started_at::text, coalesce(client_host, '?'),"
+                                 " coalesce(client_pid::text, '?') FROM devpulse_etl.runs"
+                                 " WHERE status = 'running' ORDER BY id DESC LIMIT 1");
+
+    buf[0] = '\0';
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        snprintf(buf, size, " (run %s, %s, started %s on %s, pid %s)", PQgetvalue(res, 0, 0),
+                 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+                 PQgetvalue(res, 0, 4));
+    PQclear(res);
+}
+
+/* One try at the lock(s) of this run: 1 held, 0 busy, -1 error. */
+static int
+try_lock(struct run *run, struct etl_error *err)
+{
+    char shard_key[16];
+    const char *params[1] = {shard_key};
+    PGresult *res;
     bool got;
 
+    if (run->opts->shards <= 1)
+        res = db_query(run->conn, "taking the run lock",
+                       "SELECT pg_try_advisory_lock(7236, 1)", 0, NULL, PGRES_TUPLES_OK, err);
+    else {
+        snprintf(shard_key, sizeof shard_key, "%d", run->opts->shards << 16 | run->opts->shard);
+        /* Both or neither: a shard never keeps the shared lock alone. */
+        res = db_query(run->conn, "taking the run lock",
+                       "SELECT CASE WHEN pg_try_advisory_lock_shared(7236, 1) THEN"
+                       "  pg_try_advisory_lock(7237, $1::int)"
+                       "  OR (pg_advisory_unlock_shared(7236, 1) AND false) ELSE false END",
+                       1, params, PGRES_TUPLES_OK, err);
+    }
     if (res == NULL)
         return -1;
     got = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
-    if (!got) {
-        etl_fail(err, "another devpulse-etl run holds the lock on this database; try again later");
-        return JOB_BUSY;
+    return got ? 1 : 0;
+}
+
+static int
+take_lock(struct run *run, struct etl_error *err)
+{
+    double deadline = now_seconds() + run->opts->wait_seconds;
+    bool told = false;
+    char holder[256];
+    int got;
+
+    while ((got = try_lock(run, err)) == 0) {
+        if (now_seconds() >= deadline) {
+            describe_holder(run->conn, holder, sizeof holder);
+            etl_fail(err, "another devpulse-etl run holds the lock on this database%s;"
+                     " try again later, or wait for it with --wait SECONDS", holder);
+            return JOB_BUSY;
+        }
+        if (!told)
+            report_progress(run, JOB_EVENT_WAITING, 0, 0);
+        told = true;
+        cancel_sleep_ms(LOCK_POLL_MS);
+        if (check_cancel(err) < 0)
+            return -1;
     }
-    return 0;
+    return got < 0 ? -1 : 0;
 }
 
 /* Ids of this run's rows: its start millisecond and a tag that tells two
@@ -440,53 +700,233 @@ run_ids_init(struct row_ids *ids)
     ids->tag = (uint32_t) ts.tv_nsec ^ ((uint32_t) getpid() << 16);
 }
 
+/* --resume: fills the range, as-of and position of the backfill to continue. */
+static int
+find_resume(struct run *run, struct etl_error *err)
+{
+    struct job_state *st = run->state;
+    struct ledger_resumable r;
+
+    if (ledger_find_resumable(run->conn, st->shard, st->opts.has_range, st->opts.from,
+                              st->opts.to, st->opts.overwrite, &r, err) < 0)
+        return -1;
+    if (r.run_id == 0) {
+        if (strcmp(r.status, "succeeded") == 0) {
+            st->finished_nothing = true;
+            return 0;
+        }
+        if (!st->opts.has_range)
+            return etl_fail(err, "no backfill to resume in the ledger%s; give --from and --to",
+                            st->opts.shards > 1 ? " for this shard" : "");
+        return 0;       /* nothing matching: a fresh backfill of the range */
+    }
+    st->opts.has_range = true;
+    st->opts.from = r.from;
+    st->opts.to = r.to;
+    st->opts.overwrite = r.overwrite;
+    st->opts.has_as_of = true;
+    st->opts.as_of = r.as_of;
+    st->done = r.position;
+    st->report->resumed = r.run_id;
+    return 0;
+}
+
+/* The ledger row: a new one on the first attempt, the same one after. */
+static int
+open_ledger(struct run *run, struct etl_error *err)
+{
+    struct job_state *st = run->state;
+    static const char *const names[] = {"nightly", "backfill", "goals"};
+    struct ledger_entry e;
+
+    if (ledger_recover(run->conn, st->shard, st->run_id, run->opts->keep_days > 0 ?
+                       run->opts->keep_days : DEFAULT_KEEP_DAYS, err) < 0)
+        return -1;
+    if (st->run_id > 0)
+        return ledger_reattach(run->conn, st->run_id, st->attempt, err);
+    if (st->opts.resume && find_resume(run, err) < 0)
+        return -1;
+    if (st->finished_nothing)
+        return 0;
+    memset(&e, 0, sizeof e);
+    e.command = names[st->opts.command];
+    e.shard = st->shard;
+    e.has_as_of = st->opts.has_as_of;
+    e.as_of = st->opts.as_of;
+    e.lookback = st->opts.command == JOB_NIGHTLY ? st->opts.lookback : 0;
+    e.has_range = st->opts.command == JOB_BACKFILL;
+    e.from = st->opts.from;
+    e.to = st->opts.to;
+    e.overwrite = st->opts.overwrite;
+    e.dry_run = st->opts.dry_run;
+    e.resumes = st->report->resumed;
+    e.start = st->done;
+    return ledger_open(run->conn, &e, &st->run_id, &st->as_of, err);
+}
+
 static void
 run_term(struct run *run)
 {
-    if (run->in_write_txn)
+    if (run->in_write_txn && PQstatus(run->conn) == CONNECTION_OK)
         PQclear(PQexec(run->conn, "ROLLBACK"));
     for (int i = 0; i < run->n_plans; i++)
         free(run->plans[i].buckets);
     free(run->plans);
     free(run->need_from);
     free(run->plan_of);
+    free(run->in_shard);
     free(run->goals_by_subject);
     strbuf_term(&run->goal_lines);
     tz_table_term(&run->zones);
     scope_term(&run->scope);
     source_term(&run->src);
-    PQfinish(run->conn);
+    db_close(run->conn);
+}
+
+/* What an attempt starts from: the work committed by the attempts before. */
+static void
+reset_report(struct job_state *st)
+{
+    struct job_report *r = st->report;
+
+    warnings_term(&r->warnings);
+    memset(&r->extract, 0, sizeof r->extract);
+    r->subjects = r->subjects_in_shard = r->subjects_skipped = 0;
+    r->snapshots = st->committed;
+    r->batches = st->batches_committed;
+    r->goals_total = r->goals_updated = r->goals_skipped = 0;
+    r->attempts = st->attempt;
+}
+
+static int
+attempt(struct job_state *st, struct etl_error *err)
+{
+    struct run run;
+    double t0;
+    int rc;
+
+    memset(&run, 0, sizeof run);
+    run.opts = &st->opts;
+    run.state = st;
+    run.report = st->report;
+    strbuf_init(&run.goal_lines);
+    run_ids_init(&run.ids);
+    reset_report(st);
+    st->connected = false;
+    if ((run.conn = db_connect(st->opts.dsn, err)) == NULL)
+        return -1;
+    st->connected = true;
+    if ((rc = migrate_check_current(run.conn, err)) < 0 || (rc = take_lock(&run, err)) < 0 ||
+        (rc = open_ledger(&run, err)) < 0)
+        goto out;
+    if (st->finished_nothing)
+        goto out;
+    st->report->run_id = st->run_id;
+    st->report->as_of = st->as_of;
+    report_progress(&run, JOB_EVENT_STARTED, st->done.subjects_done, 0);
+    t0 = now_seconds();
+    if ((rc = extract_all(&run, err)) < 0)
+        goto out;
+    st->report->seconds[PHASE_EXTRACT] += now_seconds() - t0;
+    if ((rc = check_cancel(err)) < 0 || (rc = plan_subjects(&run, err)) < 0 ||
+        (rc = run_batches(&run, err)) < 0 || (rc = finish(&run, err)) < 0)
+        goto out;
+    rc = 0;
+
+out:
+    if (rc == -1 && cancel_requested() != 0)
+        check_cancel(err);      /* a statement cancelled by the signal says why */
+    run_term(&run);
+    return rc;
+}
+
+/* Records a run's failure or cancellation, on a fresh connection if need be. */
+static void
+close_ledger_failed(struct job_state *st, const char *status, const char *error)
+{
+    struct etl_error ignored;
+    struct ledger_counts counts = ledger_counts_of(st);
+    PGconn *conn;
+
+    if (st->run_id == 0 || st->ledger_closed)
+        return;
+    /* The report counts only what is committed: backfill's finished batches. */
+    counts.rows_written = (int64_t) (st->committed.inserted + st->committed.replaced);
+    counts.goals_updated = 0;
+    if ((conn = db_connect(st->opts.dsn, &ignored)) == NULL)
+        return;     /* the next run marks it failed */
+    if (ledger_close(conn, st->run_id, status, error, &counts, &ignored) == 0)
+        st->ledger_closed = true;
+    db_close(conn);
+}
+
+static long
+backoff_ms(int attempt)
+{
+    long ms = BACKOFF_FIRST_MS;
+
+    for (int i = 1; i < attempt && ms < BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
+}
+
+static bool
+worth_retrying(const struct job_state *st, int rc, const struct etl_error *err)
+{
+    if (rc != -1 || cancel_requested() != 0 || st->attempt > st->opts.retries)
+        return false;
+    /* A first connection that fails is a wrong DSN or a server that is down:
+     * say so now.  After a loss, not getting back in is part of the loss. */
+    if (!st->connected)
+        return st->run_id > 0;
+    return etl_error_retryable(err);
 }
 
 int
 job_run(const struct job_options *opts, struct job_report *report, struct etl_error *err)
 {
-    struct run run;
+    struct job_state st;
     struct rusage usage;
-    double t0;
     int rc;
 
-    memset(&run, 0, sizeof run);
+    memset(&st, 0, sizeof st);
     memset(report, 0, sizeof *report);
-    run.opts = opts;
-    run.report = report;
-    strbuf_init(&run.goal_lines);
-    run_ids_init(&run.ids);
-    if ((run.conn = db_connect(opts->dsn, err)) == NULL)
-        return -1;
-    if ((rc = migrate_check_current(run.conn, err)) < 0 || (rc = take_lock(run.conn, err)) < 0)
-        goto out;
-    t0 = now_seconds();
-    if ((rc = extract_all(&run, err)) < 0)
-        goto out;
-    report->seconds[PHASE_EXTRACT] = now_seconds() - t0;
-    if ((rc = plan_subjects(&run, err)) < 0 || (rc = run_batches(&run, err)) < 0 ||
-        (rc = finish(&run, err)) < 0)
-        goto out;
-    rc = 0;
+    st.opts = *opts;
+    st.report = report;
+    st.started = now_seconds();
+    snprintf(st.shard, sizeof st.shard, "%d/%d", opts->shards > 1 ? opts->shard : 1,
+             opts->shards > 1 ? opts->shards : 1);
+    for (st.attempt = 1;; st.attempt++) {
+        struct job_progress p;
 
-out:
-    run_term(&run);
+        rc = attempt(&st, err);
+        if (!worth_retrying(&st, rc, err))
+            break;
+        if (opts->progress != NULL) {
+            memset(&p, 0, sizeof p);
+            p.event = JOB_EVENT_RETRY;
+            p.run_id = st.run_id;
+            p.attempt = st.attempt + 1;
+            p.retry_in = (double) backoff_ms(st.attempt) / 1000;
+            p.detail = err->text;
+            p.elapsed = now_seconds() - st.started;
+            opts->progress(&p, opts->progress_arg);
+        }
+        cancel_sleep_ms(backoff_ms(st.attempt));
+    }
+    report->nothing_to_resume = st.finished_nothing;
+    report->attempts = st.attempt;
+    if (rc != 0 && cancel_requested() != 0) {
+        report->signal = cancel_requested();
+        check_cancel(err);
+        rc = JOB_CANCELLED;
+    }
+    if (rc != 0)
+        close_ledger_failed(&st, rc == JOB_CANCELLED ? "cancelled" : "failed", err->text);
+    if (rc != 0 && opts->command == JOB_BACKFILL) {
+        report->snapshots = st.committed;
+        report->batches = st.batches_committed;
+    }
     if (getrusage(RUSAGE_SELF, &usage) == 0)
         report->peak_rss_kb = usage.ru_maxrss;
     return rc;

@@ -1,0 +1,30 @@
+/*
+ * cancel.h: stopping a run cleanly on SIGINT or SIGTERM.
+ *
+ * cancel_init blocks both signals in the calling thread (so in every thread
+ * started after it: call it first thing in main) and starts one thread that
+ * waits for them with sigwait.  When one arrives, that thread records it and
+ * sends a cancel request to every watched connection, so that a statement in
+ * flight ends at once with an error; the run then sees cancel_requested() and
+ * rolls back.  Nothing runs in signal-handler context, so the registry can use
+ * a plain mutex.  Without cancel_init (tests, benchmarks) nothing is watched
+ * and cancel_requested() stays 0.
+ */
+#ifndef CANCEL_H
+#define CANCEL_H
+
+#include <libpq-fe.h>
+
+int cancel_init(void);
+
+/* The signal number that asked the run to stop, or 0. */
+int cancel_requested(void);
+
+/* Watches conn until cancel_unwatch(conn); both are no-ops before cancel_init. */
+void cancel_watch(PGconn *conn);
+void cancel_unwatch(PGconn *conn);
+
+/* Sleeps up to ms milliseconds, less when a stop is requested meanwhile. */
+void cancel_sleep_ms(long ms);
+
+#endif
