@@ -738,11 +738,11 @@ progress_json(const struct job_progress *p)
 {
     static const char *const names[] = {"waiting", "started", "extracted", "batch", "retry"};
     double rps, eta;
-    json_t *o = json_pack("{sIsisisisisfsf}", "run_id", (json_int_t) p->run_id,
+    json_t *o = json_pack("{sIsisisisisfsI}", "run_id", (json_int_t) p->run_id,
                           "batches_done", p->batches_done, "batches_total", p->batches_total,
                           "subjects_done", (int) p->subjects_done,
                           "subjects_total", (int) p->subjects_total,
-                          "elapsed", p->elapsed, "rows", (double) p->rows_staged);
+                          "elapsed", p->elapsed, "rows", (json_int_t) p->rows_staged);
 
     rates(p, &rps, &eta);
     json_object_set_new(o, "rows_per_second", json_real(rps));
@@ -891,7 +891,7 @@ run_job(struct cli *cli)
     job_report_term(&report);
     if (rc == 0)
         return EXIT_OK;
-    snprintf(text, sizeof text, "%s %s", command_names[cli->command], err.text);
+    snprintf(text, sizeof text, "%s: %s", command_names[cli->command], err.text);
     print_error(cli, text);
     if (rc == JOB_CANCELLED)
         return 128 + report.signal;

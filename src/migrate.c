@@ -119,8 +119,21 @@ migrate_check_current(PGconn *conn, struct etl_error *err)
 
     recorded = PQexec(conn, "SELECT name FROM devpulse_etl.schema_migrations ORDER BY name");
     if (PQresultStatus(recorded) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(recorded, PG_DIAG_SQLSTATE);
+
+        /* undefined_table, invalid_schema_name: never migrated */
+        if (state != NULL && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
+            PQclear(recorded);
+            return etl_fail(err, "the database has no DevPulse schema: run `devpulse-etl migrate` first");
+        }
+        if (state != NULL && strcmp(state, "42501") == 0) {
+            PQclear(recorded);
+            return etl_fail(err, "role \"%s\" may not read the DevPulse schema: grant it the"
+                            " engine's role (GRANT devpulse_etl TO \"%s\")", PQuser(conn), PQuser(conn));
+        }
+        db_fail(err, "checking the schema", conn, recorded);
         PQclear(recorded);
-        return etl_fail(err, "the database has no DevPulse schema: run `devpulse-etl migrate` first");
+        return -1;
     }
     rc = check_not_newer(recorded, err);
     for (int i = 0; rc == 0 && i < n_migrations; i++)
