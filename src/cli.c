@@ -524,7 +524,13 @@ parse_args(int argc, char **argv, struct cli *cli, struct jobfile *jf)
     if ((status = apply_command_line(argc, argv, cli, word)) != EXIT_OK)
         return status;
     cli->job.has_range = cli->have_from;
-    return check_combinations(cli);
+    if ((status = check_combinations(cli)) != EXIT_OK && word == CMD_RUN) {
+        char detail[sizeof cli->message];
+
+        snprintf(detail, sizeof detail, "%s", cli->message);
+        return usage_error(cli, "%s: %s", cli->job_path, detail);
+    }
+    return status;
 }
 
 /* ---------------------------------------------------------------- output */

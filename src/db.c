@@ -62,6 +62,13 @@ chomp(char *s)
         s[--n] = '\0';
 }
 
+static void
+ignore_notice(void *arg, const char *message)
+{
+    (void) arg;
+    (void) message;
+}
+
 PGconn *
 db_connect(const char *dsn, struct etl_error *err)
 {
@@ -84,6 +91,10 @@ db_connect(const char *dsn, struct etl_error *err)
             PQfinish(conn);
             return NULL;
         }
+        /* Messages that arrive outside a result (a FATAL before the server
+         * closes the session) would be printed by libpq itself; the error
+         * that follows says the same in the run's one line. */
+        PQsetNoticeProcessor(conn, ignore_notice, NULL);
         cancel_watch(conn);
         return conn;
     }
@@ -103,22 +114,29 @@ db_connect(const char *dsn, struct etl_error *err)
 int
 db_fail(struct etl_error *err, const char *what, PGconn *conn, const PGresult *res)
 {
-    const char *msg = res != NULL ? PQresultErrorMessage(res) : "";
+    const char *primary = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *hint = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     char buf[sizeof err->text];
 
-    if (msg[0] == '\0')
-        msg = PQerrorMessage(conn);
-    if (msg[0] == '\0')
-        msg = "unexpected result";
-    snprintf(buf, sizeof buf, "%s", msg);
+    /* The server's message without its severity and CONTEXT (which, for a
+     * COPY, quotes a row); libpq's own message when there is none. */
+    if (primary != NULL && detail != NULL)
+        snprintf(buf, sizeof buf, "%s (%s)", primary, detail);
+    else if (primary != NULL)
+        snprintf(buf, sizeof buf, "%s", primary);
+    else
+        snprintf(buf, sizeof buf, "%s", PQerrorMessage(conn)[0] ? PQerrorMessage(conn)
+                                                               : "unexpected result");
+    if (hint != NULL)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %s", hint);
     chomp(buf);
     for (char *p = buf; *p != '\0'; p++)
-        if (*p == '\n')
+        if (*p == '\n' || *p == '\t')
             *p = ' ';
     etl_fail(err, "%s: %s", what, buf);
     if (err != NULL) {
-        const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
         if (state != NULL)
             snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
         err->connection_lost = PQstatus(conn) != CONNECTION_OK;

@@ -220,3 +220,83 @@ fx_snapshot_diff(struct fx_db *db, const char *expected)
     }
     return missing + extra;
 }
+
+const char *
+fx_tests_dir(void)
+{
+    const char *p = getenv("DEVPULSE_TESTS");
+
+    return p != NULL ? p : "tests";
+}
+
+int
+fx_etl_meanwhile(struct fx_db *db, char **out, const char *until_sql, const char *action,
+                 const char *args_fmt, ...)
+{
+    char args[2048], cmd[8192], *acc;
+    const char *rc_line;
+    va_list ap;
+    int rc;
+
+    va_start(ap, args_fmt);
+    vsnprintf(args, sizeof args, args_fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd,
+             "%s --dsn dbname=%s %s 2>&1 & pid=$!\n"
+             "i=0\n"
+             "until [ \"$(psql -XAtq -d %s -c \"%s\" 2>/dev/null)\" = t ]; do\n"
+             "  i=$((i + 1)); [ $i -lt 3000 ] || { kill -9 $pid; wait $pid; echo never-met; exit 0; }\n"
+             "  sleep 0.02\n"
+             "done\n"
+             "%s\n"
+             "wait $pid; echo \"exit=$?\"",
+             fx_etl_path(), db->name, args, db->name, until_sql, action);
+    run_command(&acc, cmd);
+    rc_line = strstr(acc, "exit=");
+    rc = strstr(acc, "never-met") != NULL || rc_line == NULL ? -1 : atoi(rc_line + 5);
+    if (out != NULL)
+        *out = acc;
+    else
+        free(acc);
+    return rc;
+}
+
+int64_t
+fx_partial_diff(struct fx_db *db, const char *expected)
+{
+    char sql[4096];
+
+    snprintf(sql, sizeof sql,
+             "WITH e AS (%s), done AS (SELECT DISTINCT user_id, workspace_id FROM analytics_snapshots)"
+             " SELECT (SELECT count(*) FROM ((SELECT e.* FROM e JOIN done d"
+             "          ON (e.user_id, e.workspace_id) IS NOT DISTINCT FROM (d.user_id, d.workspace_id))"
+             "         EXCEPT ALL (" ACTUAL_ROWS ")) x)"
+             "      + (SELECT count(*) FROM ((" ACTUAL_ROWS ") EXCEPT ALL (SELECT * FROM e)) y)",
+             expected);
+    return fx_int(db, sql);
+}
+
+void
+fx_expect_goals(struct fx_db *db, const char *as_of)
+{
+    char sql[256];
+
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE expected_goals AS SELECT * FROM ref.goals_after('%s')", as_of);
+    fx_exec(db, sql);
+}
+
+int64_t
+fx_goals_diff(struct fx_db *db)
+{
+    return fx_int(db, "SELECT count(*) FROM goals g FULL JOIN expected_goals e USING (id)"
+                      " WHERE (g.current_value, g.is_achieved, g.achieved_at, g.updated_at)"
+                      " IS DISTINCT FROM (e.current_value, e.is_achieved, e.achieved_at,"
+                      " e.updated_at)");
+}
+
+char *
+fx_goals_hash(struct fx_db *db)
+{
+    return fx_text(db, "SELECT md5(string_agg(g::text, ',' ORDER BY id)) FROM goals g");
+}

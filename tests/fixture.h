@@ -45,6 +45,34 @@ void fx_generate(struct fx_db *db, int users, int days, int seed, const char *en
  */
 int64_t fx_snapshot_diff(struct fx_db *db, const char *expected);
 
+/*
+ * Runs `devpulse-etl --dsn dbname=<db> ARGS` in the background, polls
+ * until_sql (a query on db answering t or f; no double quotes in it) every
+ * 20 ms until it answers t, then runs the shell snippet `action` ($pid is the
+ * engine's process; ":" for none), and waits for the engine.  Returns its
+ * exit status, or -1 when until_sql never answered t within 60 s.
+ */
+int fx_etl_meanwhile(struct fx_db *db, char **out, const char *until_sql, const char *action,
+                     const char *args_fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * For a backfill stopped part way: rows of the subjects that have rows,
+ * compared with `expected` restricted to those subjects (0: every subject
+ * is complete or absent, never half written).
+ */
+int64_t fx_partial_diff(struct fx_db *db, const char *expected);
+
+/* Before a run: table expected_goals := ref.goals_after(as_of).  After it:
+ * the goals whose computed columns differ from it (0: none). */
+void fx_expect_goals(struct fx_db *db, const char *as_of);
+int64_t fx_goals_diff(struct fx_db *db);
+
+/* md5 of every goal row, to check that a run changed none. */
+char *fx_goals_hash(struct fx_db *db);
+
+/* The directory of the test scripts (tests/), and of the shipped jobs. */
+const char *fx_tests_dir(void);
+
 const char *fx_etl_path(void);
 
 #endif

@@ -1,0 +1,236 @@
+/*
+ * test_faults.c: faults on a real server, no mocks.  After each one the
+ * database is consistent (no partial batch; goals unchanged or fully
+ * updated) and a rerun succeeds: a backend killed mid-COPY, the server
+ * restarted mid-run, statement_timeout hit, a DSN that points nowhere, a
+ * role without the grants it needs (and one with them), row level security.
+ * SIGTERM and SIGINT mid-run and a concurrent second run are in test_ops.c.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+
+#define AS_OF "2026-01-01T00:00:00Z"
+#define YEAR "--from 2025-01-01 --to 2025-12-31 --as-of " AS_OF
+#define YEAR_REF "SELECT * FROM ref.snapshots_backfill('" AS_OF "', '2025-01-01', '2025-12-31')"
+
+/* Terminates the engine's session while it streams a batch into the stage,
+ * once some batches are committed; answers t when it has. */
+#define KILL_MID_COPY \
+    "SELECT count(pg_terminate_backend(pid)) > 0 FROM pg_stat_activity" \
+    " WHERE datname = current_database() AND application_name = 'devpulse-etl'" \
+    "   AND state = 'active' AND query LIKE 'COPY devpulse_stage FROM STDIN%%'" \
+    "   AND (SELECT max(subjects_done) FROM devpulse_etl.runs) > 0"
+
+/* A lost connection is retried: the next attempt goes on after the last
+ * committed batch, and the result is the uninterrupted one. */
+Test(faults, backend_killed_mid_copy_is_retried, .timeout = 300)
+{
+    struct fx_db db;
+    char *out;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 150, 365, 41, NULL);
+    rc = fx_etl_meanwhile(&db, &out, KILL_MID_COPY, ":", "backfill " YEAR " --batch-memory 1");
+    cr_assert_eq(rc, 0, "%d: %s", rc, out);
+    cr_expect(strstr(out, "attempt 1 failed") != NULL && strstr(out, "attempt 2 in") != NULL,
+              "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'succeeded'"
+                             " AND attempts = 2"), 1);
+    fx_db_drop(&db);
+}
+
+/* Without retries the run fails at once, keeps only whole batches, records
+ * the failure, and --resume finishes the job. */
+Test(faults, backend_killed_mid_copy_then_resume, .timeout = 300)
+{
+    struct fx_db db;
+    char *out;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 150, 365, 42, NULL);
+    rc = fx_etl_meanwhile(&db, &out, KILL_MID_COPY, ":",
+                          "backfill " YEAR " --batch-memory 1 --retries 0");
+    cr_assert_eq(rc, 1, "%d: %s", rc, out);
+    /* The session dies during the COPY or just after it, as the server
+     * gets to the termination. */
+    cr_expect(strstr(out, "devpulse-etl: backfill: ") != NULL && strstr(out, "connection") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "FATAL") == NULL, "libpq printed the server's message itself: %s", out);
+    free(out);
+    cr_expect_gt(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
+    cr_expect_eq(fx_partial_diff(&db, YEAR_REF), 0, "a batch was left half written");
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
+                             " AND error LIKE '%%connection%%'"), 1);
+    cr_assert_eq(fx_etl(&db, &out, "backfill --resume"), 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0);
+    fx_db_drop(&db);
+}
+
+/* The server restarts under a backfill (in a cluster of its own: see
+ * tests/fault-restart); the engine reconnects and finishes. */
+Test(faults, server_restart_mid_run, .timeout = 300)
+{
+    char *out;
+    int rc = fx_shell(&out, "%s/with-pg %s/fault-restart", fx_tests_dir(), fx_tests_dir());
+
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "restarted") != NULL, "%s", out);
+    cr_expect(strstr(out, "exit=0") != NULL, "%s", out);
+    cr_expect(strstr(out, "missing=0\n") != NULL && strstr(out, "extra=0\n") != NULL, "%s", out);
+    cr_expect(strstr(out, "ledger=succeeded/2") != NULL, "%s", out);
+    free(out);
+}
+
+/* statement_timeout is not a reason to retry: the run fails fast and the
+ * nightly transaction leaves snapshots and goals as they were. */
+Test(faults, statement_timeout_fails_fast)
+{
+    struct fx_db db;
+    char *out, *goals_before, *goals_after;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 40, 120, 43, NULL);
+    goals_before = fx_goals_hash(&db);
+    /* Another session holds analytics_snapshots, so the upsert waits into
+     * the timeout; reading the source is not held up. */
+    rc = fx_shell(&out, "psql -XAtq -d %s -c 'BEGIN; LOCK analytics_snapshots; SELECT pg_sleep(8)' &"
+                  " sleep 0.5; PGOPTIONS='-c statement_timeout=2s' %s --dsn dbname=%s nightly"
+                  " --as-of " AS_OF, db.name, fx_etl_path(), db.name);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, "canceling statement due to statement timeout") != NULL, "%s", out);
+    cr_expect(strstr(out, "attempt 2") == NULL, "retried: %s", out);
+    free(out);
+    goals_after = fx_goals_hash(&db);
+    cr_expect_str_eq(goals_before, goals_after);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
+                             " AND error LIKE '%%statement timeout%%'"), 1);
+    fx_expect_goals(&db, AS_OF);
+    cr_assert_eq(fx_etl(&db, &out, "nightly --as-of " AS_OF), 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
+    cr_expect_eq(fx_goals_diff(&db), 0);
+    free(goals_before);
+    free(goals_after);
+    fx_db_drop(&db);
+}
+
+/* A DSN that points nowhere: one line, exit 1, no retry, no password shown. */
+Test(faults, dsn_nowhere)
+{
+    char *out;
+    int rc = fx_shell(&out, "%s --dsn 'postgresql://etl:s3cret@/devpulse?host=/nonexistent'"
+                      " nightly", fx_etl_path());
+    char *newline = strchr(out, '\n');
+
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strncmp(out, "devpulse-etl: nightly: cannot connect to the database: ", 55) == 0,
+              "%s", out);
+    cr_expect(newline != NULL && newline[1] == '\0', "more than one line: %s", out);
+    cr_expect(strstr(out, "s3cret") == NULL, "password shown: %s", out);
+    free(out);
+}
+
+/* A login without the engine's role is refused before it writes anything;
+ * a member of devpulse_etl runs, and still cannot read the tokens. */
+Test(faults, least_privilege)
+{
+    struct fx_db db;
+    char *out, sql[512];
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 30, 120, 44, NULL);
+    /* Roles are cluster-wide: named after this test's database. */
+    snprintf(sql, sizeof sql, "CREATE ROLE %s_none LOGIN; CREATE ROLE %s_etl LOGIN IN ROLE devpulse_etl",
+             db.name, db.name);
+    fx_exec(&db, sql);
+    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_none' nightly", fx_etl_path(), db.name, db.name);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, "GRANT devpulse_etl TO") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
+
+    fx_expect_goals(&db, AS_OF);
+    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_etl' nightly --as-of " AS_OF, fx_etl_path(),
+                  db.name, db.name);
+    cr_expect_eq(rc, 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
+    cr_expect_eq(fx_goals_diff(&db), 0);
+    rc = fx_shell(&out, "psql -XAtq -d %s -U %s_etl -c 'SELECT access_token FROM platform_connections'",
+                  db.name, db.name);
+    cr_expect_neq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "permission denied") != NULL, "%s", out);
+    free(out);
+    rc = fx_shell(&out, "psql -XAtq -d %s -U %s_etl -c 'SELECT display_name FROM profiles'",
+                  db.name, db.name);
+    cr_expect_neq(rc, 0, "%s", out);
+    free(out);
+    rc = fx_shell(&out, "psql -XAtq -d %s -U %s_etl -c 'UPDATE goals SET target_value = 1'",
+                  db.name, db.name);
+    cr_expect_neq(rc, 0, "%s", out);
+    free(out);
+    fx_db_drop(&db);
+    snprintf(sql, sizeof sql, "DROP ROLE %s_none; DROP ROLE %s_etl", db.name, db.name);
+    fx_shell(NULL, "psql -XAtq -d postgres -c '%s'", sql);
+}
+
+/* Row level security: a client sees its own rows and its workspaces'. */
+Test(faults, row_level_security)
+{
+    struct fx_db db;
+    char *out, *user, sql[1024];
+
+    fx_db_create(&db);
+    fx_generate(&db, 60, 120, 45, NULL);
+    cr_assert_eq(fx_etl(&db, &out, "nightly --as-of " AS_OF), 0, "%s", out);
+    free(out);
+    /* A member (not the owner) of a workspace that has rows. */
+    user = fx_text(&db, "SELECT m.user_id FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id"
+                        " WHERE m.user_id <> w.owner_id AND EXISTS (SELECT 1 FROM analytics_snapshots s"
+                        "   WHERE s.workspace_id = m.workspace_id)"
+                        " ORDER BY 1 LIMIT 1");
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM analytics_snapshots WHERE (workspace_id IS NULL AND user_id = '%s')"
+             " OR workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = '%s'"
+             "                     UNION SELECT id FROM workspaces WHERE owner_id = '%s')",
+             user, user, user);
+    {
+        int64_t expected = fx_int(&db, sql);
+        char *seen;
+
+        cr_assert_gt(expected, 0);
+        fx_shell(&seen, "psql -XAtq -d %s -c \"SET ROLE authenticated;"
+                 " SET request.jwt.claims = '{\\\"sub\\\": \\\"%s\\\"}';"
+                 " SELECT count(*) FROM analytics_snapshots\"", db.name, user);
+        cr_expect_eq(strtoll(seen, NULL, 10), expected, "authenticated sees %s", seen);
+        free(seen);
+        fx_shell(&seen, "psql -XAtq -d %s -c \"SET ROLE authenticated;"
+                 " SET request.jwt.claims = '{\\\"sub\\\": \\\"%s\\\"}';"
+                 " SELECT count(*) FROM goals WHERE user_id <> '%s' AND workspace_id IS NULL\"",
+                 db.name, user, user);
+        cr_expect_eq(strtoll(seen, NULL, 10), 0, "another user's goals are visible: %s", seen);
+        free(seen);
+        fx_shell(&seen, "psql -XAtq -d %s -c \"SET ROLE authenticated; SELECT count(*) FROM goals\"",
+                 db.name);
+        cr_expect_eq(strtoll(seen, NULL, 10), 0, "without a user: %s", seen);
+        free(seen);
+        cr_expect_neq(fx_shell(&seen, "psql -XAtq -d %s -c \"SET ROLE authenticated;"
+                               " SET request.jwt.claims = '{\\\"sub\\\": \\\"%s\\\"}';"
+                               " UPDATE goals SET target_value = 0\"", db.name, user), 0);
+        free(seen);
+    }
+    free(user);
+    fx_db_drop(&db);
+}

@@ -1,0 +1,362 @@
+/*
+ * test_ops.c: running it like production: job files, the run lock, the run
+ * ledger, signals, backfill --resume, log formats, shards.  Every run goes
+ * through the real binary against the throwaway server.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+#define AS_OF "2026-01-01T00:00:00Z"
+#define YEAR "--from 2025-01-01 --to 2025-12-31 --as-of " AS_OF
+#define YEAR_REF "SELECT * FROM ref.snapshots_backfill('" AS_OF "', '2025-01-01', '2025-12-31')"
+#define NOWHERE "postgresql:///nowhere?host=/nonexistent"
+
+/* ---------------------------------------------------------------- job files */
+
+static char *
+write_temp(const char *text)
+{
+    char *path = strdup("/tmp/devpulse-job-XXXXXX");
+    int fd = mkstemp(path);
+
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+    close(fd);
+    return path;
+}
+
+struct job_case {
+    char text[200];
+    char message[100];        /* a part of the one error line */
+};
+
+static struct job_case job_cases[] = {
+    {"{\"command\": \"nightly\",\n \"lookbak\": 3}", ":2:2: unknown key \"lookbak\""},
+    {"{\"command\": \"nightly\", \"lookback\": \"3\"}", ":1:24: \"lookback\" must be a whole number"},
+    {"{\"command\": \"nightly\", \"lookback\": 0}", ":1:24: invalid --lookback \"0\""},
+    {"{\"command\": \"backfill\", \"from\": \"2025-01-01\",\n  \"to\": 20251231}", ":2:3: \"to\" must be a string"},
+    {"{\"command\": \"backfill\", \"from\": \"2025-02-30\", \"to\": \"2025-03-01\"}", "invalid --from \"2025-02-30\""},
+    {"{\"command\": \"backfill\", \"to\": \"2025-03-01\"}", "backfill needs --from DATE and --to DATE"},
+    {"{\"command\": \"nightly\", \"overwrite\": true}", "\"overwrite\" does not belong to command nightly"},
+    {"{\"command\": \"backfill\", \"from\": \"2025-01-01\", \"to\": \"2025-01-02\", \"overwrite\": 1}", "\"overwrite\" must be true or false"},
+    {"{\"command\": \"nightly\",\n\n   \"lookback\": 3,, }", ":3:18: string or '}' expected"},
+    {"{\"command\": \"nightly\" \"lookback\": 3}", ":1:"},
+    {"[\"nightly\"]", ":1:1: a job file is one JSON object"},
+    {"{\"lookback\": 3}", "needs \"command\""},
+    {"{\"command\": \"migrate\"}", ":1:2: \"command\" must be \"nightly\", \"backfill\" or \"goals\""},
+    {"{\"command\": \"nightly\", \"command\": \"goals\"}", "duplicate object key"},
+    {"{\"command\": \"nightly\", \"dsn\": \"postgresql://u:pw@db/x\"}", "\"dsn\" does not belong in a job file"},
+    {"{\"command\": \"nightly\", \"description\": 7}", "\"description\" must be a string"},
+    {"", "'[' or '{' expected near end of file"},
+};
+
+ParameterizedTestParameters(ops, bad_job_files)
+{
+    return cr_make_param_array(struct job_case, job_cases, sizeof job_cases / sizeof job_cases[0]);
+}
+
+/* A bad job file is refused with file, line and column, before any database
+ * is touched (the DSN points nowhere, so touching it would fail otherwise). */
+ParameterizedTest(struct job_case *c, ops, bad_job_files)
+{
+    char *path = write_temp(c->text), *out;
+    int rc = fx_shell(&out, "DATABASE_URL='" NOWHERE "' %s run %s", fx_etl_path(), path);
+
+    cr_expect_eq(rc, 2, "'%s' exited %d: %s", c->text, rc, out);
+    cr_expect(strncmp(out, "devpulse-etl: ", 14) == 0 && strstr(out, path) != NULL, "%s", out);
+    cr_expect(strstr(out, c->message) != NULL, "expected \"%s\" in: %s", c->message, out);
+    cr_expect(strstr(out, "pw@") == NULL, "%s", out);
+    unlink(path);
+    free(path);
+    free(out);
+}
+
+/* The shipped job files run as they are; the command line overrides them. */
+Test(ops, shipped_job_files)
+{
+    struct fx_db db;
+    char *out;
+
+    fx_db_create(&db);
+    fx_generate(&db, 15, 400, 31, NULL);
+    cr_assert_eq(fx_etl(&db, &out, "run %s/../jobs/nightly.json --as-of " AS_OF, fx_tests_dir()), 0,
+                 "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE command = 'nightly'"
+                             " AND status = 'succeeded' AND options = '{\"lookback\": 3}'"), 1);
+    /* backfill-2025.json resumes when it can: a first run is a whole backfill... */
+    cr_assert_eq(fx_etl(&db, &out, "run %s/../jobs/backfill-2025.json", fx_tests_dir()), 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE command = 'backfill'"
+                             " AND status = 'succeeded' AND options ->> 'from' = '2025-01-01'"
+                             " AND options ->> 'to' = '2025-12-31'"), 1);
+    /* ...and a second one finds it finished. */
+    cr_assert_eq(fx_etl(&db, &out, "run %s/../jobs/backfill-2025.json", fx_tests_dir()), 0, "%s", out);
+    cr_expect(strstr(out, "nothing to resume") != NULL, "%s", out);
+    free(out);
+    cr_assert_eq(fx_etl(&db, &out, "run %s/../jobs/goals.json -q", fx_tests_dir()), 0, "%s", out);
+    cr_expect_str_eq(out, "");
+    free(out);
+    fx_db_drop(&db);
+}
+
+/* ---------------------------------------------------------------- the lock */
+
+Test(ops, second_run_is_refused_or_waits)
+{
+    struct fx_db db;
+    char *out;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 10, 60, 32, NULL);
+    fx_exec(&db, "SELECT pg_advisory_lock(7236, 1)");       /* as a running engine holds it */
+    rc = fx_etl(&db, &out, "nightly --as-of " AS_OF);
+    cr_expect_eq(rc, 3, "%d: %s", rc, out);
+    cr_expect(strstr(out, "another devpulse-etl run holds the lock") != NULL, "%s", out);
+    free(out);
+    rc = fx_etl(&db, &out, "nightly --as-of " AS_OF " --wait 0.3");
+    cr_expect_eq(rc, 3, "%d: %s", rc, out);
+    cr_expect(strstr(out, "waiting up to") != NULL, "%s", out);
+    free(out);
+    /* A shard is refused too while an unsharded run holds the lock. */
+    cr_expect_eq(fx_etl(&db, NULL, "goals --shard 1/2"), 3);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
+    fx_exec(&db, "SELECT pg_advisory_unlock(7236, 1)");
+    /* Held for a moment by another session: --wait gets it once it is free. */
+    rc = fx_shell(&out, "psql -XAtq -d %s -c 'SELECT pg_advisory_lock(7236, 1), pg_sleep(1.5)' &"
+                  " sleep 0.5; %s --dsn dbname=%s nightly --as-of " AS_OF " --wait 60",
+                  db.name, fx_etl_path(), db.name);
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "waiting up to 60 s") != NULL, "%s", out);
+    free(out);
+    fx_db_drop(&db);
+}
+
+/* Shards exclude a second copy of themselves, not each other. */
+Test(ops, shard_locks)
+{
+    struct fx_db db;
+    char *out;
+
+    fx_db_create(&db);
+    fx_generate(&db, 10, 60, 33, NULL);
+    fx_exec(&db, "SELECT pg_advisory_lock_shared(7236, 1), pg_advisory_lock(7237, 2 << 16 | 1)");
+    cr_expect_eq(fx_etl(&db, &out, "nightly --shard 1/2 --as-of " AS_OF), 3, "%s", out);
+    free(out);
+    cr_expect_eq(fx_etl(&db, &out, "nightly --shard 2/2 --as-of " AS_OF), 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_etl(&db, &out, "nightly --as-of " AS_OF), 3, "%s", out);
+    free(out);
+    fx_db_drop(&db);
+}
+
+/* The union of N sharded runs is one unsharded run, snapshots and goals. */
+static void
+shard_case(const char *command, int shards)
+{
+    struct fx_db db;
+    char *out, expected[256];
+
+    fx_db_create(&db);
+    fx_generate(&db, 60, 400, 34 + shards, NULL);
+    fx_expect_goals(&db, AS_OF);
+    if (strcmp(command, "nightly") == 0)
+        snprintf(expected, sizeof expected, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 5)");
+    else
+        snprintf(expected, sizeof expected, YEAR_REF);
+    for (int k = 1; k <= shards; k++) {
+        int64_t before = fx_int(&db, "SELECT count(*) FROM analytics_snapshots");
+
+        cr_assert_eq(fx_etl(&db, &out, "%s --shard %d/%d %s", command, k, shards,
+                            strcmp(command, "nightly") == 0 ? "--lookback 5 --as-of " AS_OF : YEAR),
+                     0, "%s", out);
+        free(out);
+        /* Each shard writes its own subjects, and only complete ones. */
+        cr_expect_gt(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), before, "shard %d", k);
+        if (k < shards)
+            cr_expect_eq(fx_partial_diff(&db, expected), 0, "shard %d", k);
+    }
+    cr_expect_eq(fx_snapshot_diff(&db, expected), 0);
+    if (strcmp(command, "nightly") == 0)
+        cr_expect_eq(fx_goals_diff(&db), 0, "goals of the shards differ from the reference");
+    cr_expect_eq(fx_int(&db, "SELECT count(DISTINCT shard) FROM devpulse_etl.runs"), shards);
+    fx_db_drop(&db);
+}
+
+Test(ops, shards_nightly_3) { shard_case("nightly", 3); }
+Test(ops, shards_backfill_2) { shard_case("backfill", 2); }
+
+/* ---------------------------------------------------------------- ledger */
+
+Test(ops, ledger_records_recovers_and_prunes)
+{
+    struct fx_db db;
+    char *out;
+
+    fx_db_create(&db);
+    fx_generate(&db, 20, 60, 36, NULL);
+    /* A run that died without a word, and ended runs 100 and 10 days old. */
+    fx_exec(&db, "INSERT INTO devpulse_etl.runs (command, started_at, status) VALUES"
+                 " ('nightly', now() - interval '1 day', 'running'),"
+                 " ('goals', now() - interval '100 days', 'succeeded'),"
+                 " ('goals', now() - interval '10 days', 'failed')");
+    fx_exec(&db, "UPDATE devpulse_etl.runs SET ended_at = started_at + interval '1 minute'"
+                 " WHERE status <> 'running'");
+    cr_assert_eq(fx_etl(&db, &out, "nightly --as-of 2025-12-31T12:00:00Z --lookback 2"), 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE command = 'nightly'"
+                             " AND status = 'failed' AND error LIKE 'abandoned:%%'"
+                             " AND ended_at IS NOT NULL"), 1, "the dead run is marked failed");
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"
+                             " WHERE started_at < now() - interval '50 days'"), 0, "90 days are kept");
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"
+                             " WHERE started_at < now() - interval '5 days'"), 1);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs r WHERE status = 'succeeded'"
+                             " AND command = 'nightly' AND as_of = '2025-12-31T12:00:00Z'"
+                             " AND options = '{\"lookback\": 2}' AND ended_at >= started_at"
+                             " AND rows_read > 0 AND attempts = 1 AND error IS NULL"
+                             " AND rows_written = (SELECT count(*) FROM analytics_snapshots)"
+                             " AND goals_updated > 0 AND warnings > 0 AND client_pid > 0"), 1);
+    cr_assert_eq(fx_etl(&db, &out, "goals --keep-days 5"), 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"
+                             " WHERE started_at < now() - interval '5 days'"), 0);
+    /* A failing run says so, with its error. */
+    cr_expect_eq(fx_etl(&db, &out, "backfill --resume"), 1, "%s", out);
+    cr_expect(strstr(out, "no backfill to resume") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
+                             " AND command = 'backfill' AND error LIKE 'no backfill to resume%%'"), 0,
+                 "a run that never started records nothing");
+    fx_db_drop(&db);
+}
+
+/* ---------------------------------------------------------------- signals */
+
+/* The issue's acceptance case: a year of backfill stopped twice with SIGTERM
+ * and resumed ends with exactly the rows of an uninterrupted run. */
+Test(ops, backfill_sigterm_twice_then_resume, .timeout = 300)
+{
+    struct fx_db db;
+    char *out;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 200, 365, 37, NULL);
+    rc = fx_etl_meanwhile(&db, &out,
+                          "SELECT EXISTS (SELECT 1 FROM devpulse_etl.runs WHERE subjects_done > 0)",
+                          "kill -TERM $pid", "backfill " YEAR " --batch-memory 1");
+    cr_assert_eq(rc, 143, "%d: %s", rc, out);
+    cr_expect(strstr(out, "cancelled by SIGTERM") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'cancelled'"
+                             " AND error = 'cancelled by SIGTERM' AND subjects_done > 0"), 1);
+    cr_expect_gt(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
+    cr_expect_eq(fx_partial_diff(&db, YEAR_REF), 0, "a batch was left half written");
+
+    rc = fx_etl_meanwhile(&db, &out,
+                          "SELECT EXISTS (SELECT 1 FROM devpulse_etl.runs r WHERE r.status = 'running'"
+                          " AND r.subjects_done > (SELECT max(subjects_done) FROM devpulse_etl.runs"
+                          " WHERE status = 'cancelled'))",
+                          "kill -TERM $pid", "backfill --resume --batch-memory 1");
+    cr_assert_eq(rc, 143, "%d: %s", rc, out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'cancelled'"
+                             " AND resumes IS NOT NULL"), 1);
+    cr_expect_eq(fx_partial_diff(&db, YEAR_REF), 0, "a batch was left half written");
+
+    cr_assert_eq(fx_etl(&db, &out, "backfill --resume"), 0, "%s", out);
+    cr_expect(strstr(out, "already done") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0, "resumed rows differ from an uninterrupted run");
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'succeeded'"
+                             " AND resumes IS NOT NULL AND as_of = '" AS_OF "'"), 1);
+    fx_db_drop(&db);
+}
+
+/* SIGINT during nightly: exit 130, nothing written, goals as they were. */
+Test(ops, nightly_sigint_rolls_back)
+{
+    struct fx_db db;
+    char *out, *goals_before, *goals_after;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 200, 365, 38, NULL);
+    goals_before = fx_goals_hash(&db);
+    rc = fx_etl_meanwhile(&db, &out, "SELECT EXISTS (SELECT 1 FROM devpulse_etl.runs)",
+                          "kill -INT $pid", "nightly --lookback 60 --as-of " AS_OF);
+    cr_assert_eq(rc, 130, "%d: %s", rc, out);
+    free(out);
+    goals_after = fx_goals_hash(&db);
+    cr_expect_str_eq(goals_before, goals_after);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'cancelled'"
+                             " AND error = 'cancelled by SIGINT'"), 1);
+    cr_expect_eq(fx_etl(&db, NULL, "nightly --lookback 60 --as-of " AS_OF), 0, "the rerun fails");
+    free(goals_before);
+    free(goals_after);
+    fx_db_drop(&db);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void
+expect_json_lines(const char *text, int *events, bool *report)
+{
+    char *copy = strdup(text), *save = NULL;
+
+    *events = 0;
+    *report = false;
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        json_error_t jerr;
+        json_t *o = json_loads(line, 0, &jerr);
+        const char *event = json_string_value(json_object_get(o, "event"));
+
+        cr_expect(json_is_object(o) && event != NULL, "not a JSON event line: %s", line);
+        if (event != NULL && strcmp(event, "report") == 0)
+            *report = json_integer_value(json_object_get(json_object_get(o, "snapshots"),
+                                                         "inserted")) > 0;
+        (*events)++;
+        json_decref(o);
+    }
+    free(copy);
+}
+
+Test(ops, log_formats)
+{
+    struct fx_db db;
+    char *out;
+    int events;
+    bool report;
+
+    fx_db_create(&db);
+    fx_generate(&db, 30, 120, 39, NULL);
+    cr_assert_eq(fx_etl(&db, &out, "backfill --from 2025-10-01 --to 2025-12-31 --as-of " AS_OF
+                                   " --log-format json --batch-memory 1"), 0, "%s", out);
+    expect_json_lines(out, &events, &report);
+    cr_expect(report, "no report with inserted rows: %s", out);
+    cr_expect_gt(events, 4, "%s", out);
+    cr_expect(strstr(out, "\"event\":\"batch\"") != NULL && strstr(out, "\"event\":\"warning\"") != NULL,
+              "%s", out);
+    free(out);
+    /* Not on a terminal: plain log lines, and the last batch always has one. */
+    cr_assert_eq(fx_etl(&db, &out, "backfill --overwrite --from 2025-10-01 --to 2025-12-31"
+                                   " --as-of " AS_OF " --batch-memory 1"), 0, "%s", out);
+    cr_expect(strstr(out, "source read in") != NULL, "%s", out);
+    cr_expect(strstr(out, "rows/s, ETA") != NULL && strstr(out, "\r") == NULL, "%s", out);
+    free(out);
+    cr_assert_eq(fx_etl(&db, &out, "-q goals"), 0);
+    cr_expect_str_eq(out, "");
+    free(out);
+    fx_db_drop(&db);
+}
