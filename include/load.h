@@ -23,20 +23,36 @@ enum load_mode {
 struct load_counts {
     size_t by_kind[4][3];
     size_t staged, inserted, replaced, unchanged, kept;
+    size_t copied;            /* of inserted, rows COPYed straight into the table */
 };
 
-/* Creates the session's temporary staging tables (once per session). */
+/* Creates the session's temporary staging tables (once per session) and
+ * finds out whether COPY may write analytics_snapshots directly (it may not
+ * under row level security). */
 int load_prepare(PGconn *conn, struct etl_error *err);
 
-/* Streams COPY text lines (7 columns, see metrics_format_rows) into the stage. */
-int load_stage_rows(PGconn *conn, const struct strbuf *const *bufs, size_t n_bufs,
-                    struct etl_error *err);
+/* One batch of snapshot rows: COPY text lines (7 columns, see
+ * metrics_format_rows) in unique-key order, and what they are. */
+struct load_batch {
+    const struct strbuf *const *bufs;
+    size_t n_bufs;
+    size_t rows;
+    size_t by_kind[4][3];
+    /* The keys the rows can have: PostgreSQL array literals of the personal
+     * subjects' profile ids and the workspace subjects' ids, and the range
+     * of their snapshot dates (YYYY-MM-DD). */
+    const char *personal_ids, *workspace_ids;
+    const char *first_date, *last_date;
+};
 
-/* Moves the staged rows into analytics_snapshots as mode says (or, with
- * dry_run, only counts what that would do), adds to counts, and empties the
- * stage. */
-int load_apply_snapshots(PGconn *conn, enum load_mode mode, bool dry_run,
-                         struct load_counts *counts, struct etl_error *err);
+/*
+ * Writes the batch into analytics_snapshots as mode says (or, with dry_run,
+ * only counts what that would do) and adds to counts.  LOAD_KEEP on keys
+ * that hold no row yet (a first backfill) COPYs straight into the table;
+ * everything else goes through the stage and one upsert per unique index.
+ */
+int load_snapshots(PGconn *conn, const struct load_batch *batch, enum load_mode mode,
+                   bool dry_run, struct load_counts *counts, struct etl_error *err);
 
 /*
  * Stages goal values (lines "goal_id\tcurrent_value\n") and applies SPEC.md

@@ -27,9 +27,10 @@ struct bucket {
  */
 int metrics_plan_buckets(int32_t lo, int32_t hi, struct bucket **out);
 
-/* The rows a subject gets for these buckets (section 5). */
+/* The rows a subject gets for these buckets (section 5); adds them to
+ * by_kind[platform in key order: all, devto, github, youtube][bucket type]. */
 size_t metrics_count_rows(const struct subject *s, const struct cells *c,
-                          const struct bucket *b, int n);
+                          const struct bucket *b, int n, size_t by_kind[4][N_BUCKET_TYPES]);
 
 /* Identity of the rows written by one run: ids are UUIDv7 made from the run's
  * millisecond, a random tag and the row's sequence number, so ids follow the

@@ -387,10 +387,54 @@ add_goal_values(struct run *run, int32_t first, int32_t count, const struct cell
     }
 }
 
+/*
+ * What the loader needs to know of a batch besides its rows: how many of each
+ * kind, the subjects' ids as array literals and the range of bucket starts.
+ */
+static int
+describe_batch(struct run *run, int32_t first, int32_t count, struct strbuf keys[2],
+               char dates[2][16], struct load_batch *b)
+{
+    int32_t lo = DAY_POS_INF, hi = DAY_NEG_INF;
+    char id[37];
+
+    strbuf_puts(&keys[0], "{");
+    strbuf_puts(&keys[1], "{");
+    for (int32_t i = first; i < first + count; i++) {
+        const struct subject *s = &run->scope.subjects[i];
+        const struct plan *p;
+        struct strbuf *list = &keys[s->kind == SUBJECT_WORKSPACE];
+
+        if (run->plan_of[i] < 0)
+            continue;
+        p = &run->plans[run->plan_of[i]];
+        if (p->buckets[0].start < lo)
+            lo = p->buckets[0].start;
+        for (int k = 0; k < p->n; k++)
+            if (p->buckets[k].start > hi)
+                hi = p->buckets[k].start;
+        uuid_format(subject_uuid(&run->src, s), id);
+        if (list->len > 1)
+            strbuf_putc(list, ',');
+        strbuf_puts(list, id);
+    }
+    strbuf_puts(&keys[0], "}");
+    strbuf_puts(&keys[1], "}");
+    if (keys[0].failed || keys[1].failed)
+        return -1;
+    cal_format_date(lo <= hi ? lo : 0, dates[0]);
+    cal_format_date(lo <= hi ? hi : 0, dates[1]);
+    b->personal_ids = keys[0].data;
+    b->workspace_ids = keys[1].data;
+    b->first_date = dates[0];
+    b->last_date = dates[1];
+    return 0;
+}
+
 /* Formats the batch's rows, one buffer per subject, in parallel. */
 static int
 format_batch(struct run *run, int32_t first, int32_t count, const struct cells *cells,
-             struct strbuf *bufs)
+             struct strbuf *bufs, struct load_batch *batch)
 {
     uint64_t *seq = malloc(sizeof *seq * ((size_t) count + 1));
     int failed = 0;
@@ -399,11 +443,14 @@ format_batch(struct run *run, int32_t first, int32_t count, const struct cells *
         return -1;
     for (int32_t i = 0; i < count; i++) {
         int32_t p = run->plan_of[first + i];
+        size_t n = 0;
 
         seq[i] = run->next_seq;
         if (p >= 0)
-            run->next_seq += metrics_count_rows(&run->scope.subjects[first + i], &cells[i],
-                                                run->plans[p].buckets, run->plans[p].n);
+            n = metrics_count_rows(&run->scope.subjects[first + i], &cells[i],
+                                   run->plans[p].buckets, run->plans[p].n, batch->by_kind);
+        run->next_seq += n;
+        batch->rows += n;
     }
 #pragma omp parallel for schedule(dynamic, 8) reduction(+:failed)
     for (int32_t i = 0; i < count; i++) {
@@ -427,18 +474,25 @@ run_batch(struct run *run, int32_t first, int32_t count, struct etl_error *err)
     struct cells *cells = calloc((size_t) count, sizeof *cells);
     struct strbuf *bufs = calloc((size_t) count, sizeof *bufs);
     const struct strbuf **views = calloc((size_t) count, sizeof *views);
+    struct strbuf keys[2];
+    char dates[2][16];
+    struct load_batch batch;
     double t0 = now_seconds(), t1;
     int rc = -1;
     enum load_mode mode = (run->opts->command == JOB_BACKFILL && !run->opts->overwrite)
                               ? LOAD_KEEP : LOAD_REPLACE;
 
+    memset(&batch, 0, sizeof batch);
+    strbuf_init(&keys[0]);
+    strbuf_init(&keys[1]);
     if (cells == NULL || bufs == NULL || views == NULL) {
         etl_fail(err, "batch: out of memory");
         goto out_free;
     }
     if (agg_subjects(&in, first, count, run->need_from + first, cells, err) < 0)
         goto out_free;
-    if (format_batch(run, first, count, cells, bufs) < 0) {
+    if (format_batch(run, first, count, cells, bufs, &batch) < 0 ||
+        describe_batch(run, first, count, keys, dates, &batch) < 0) {
         etl_fail(err, "formatting rows: out of memory");
         goto out_free;
     }
@@ -446,9 +500,10 @@ run_batch(struct run *run, int32_t first, int32_t count, struct etl_error *err)
     run->report->seconds[PHASE_AGGREGATE] += t1 - t0;
     for (int32_t i = 0; i < count; i++)
         views[i] = &bufs[i];
+    batch.bufs = views;
+    batch.n_bufs = (size_t) count;
     if (run->opts->command != JOB_GOALS &&
-        (load_stage_rows(run->conn, views, (size_t) count, err) < 0 ||
-         load_apply_snapshots(run->conn, mode, run->opts->dry_run, &run->report->snapshots, err) < 0))
+        load_snapshots(run->conn, &batch, mode, run->opts->dry_run, &run->report->snapshots, err) < 0)
         goto out_free;
     run->report->seconds[PHASE_LOAD] += now_seconds() - t1;
     t1 = now_seconds();
@@ -462,6 +517,8 @@ out_free:
         cells_term(&cells[i]);
         strbuf_term(&bufs[i]);
     }
+    strbuf_term(&keys[0]);
+    strbuf_term(&keys[1]);
     free(cells);
     free(bufs);
     free(views);

@@ -128,7 +128,8 @@ has_rows(const struct subject *s, const struct cells *c, int platform)
 }
 
 size_t
-metrics_count_rows(const struct subject *s, const struct cells *c, const struct bucket *b, int n)
+metrics_count_rows(const struct subject *s, const struct cells *c, const struct bucket *b, int n,
+                   size_t by_kind[4][N_BUCKET_TYPES])
 {
     size_t rows = 0;
 
@@ -138,7 +139,10 @@ metrics_count_rows(const struct subject *s, const struct cells *c, const struct 
         if (!has_rows(s, c, p))
             continue;
         for (int i = 0; i < n; i++)
-            rows += b[i].last >= c->first_day[p];
+            if (b[i].last >= c->first_day[p]) {
+                by_kind[k][b[i].type]++;
+                rows++;
+            }
     }
     return rows;
 }

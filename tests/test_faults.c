@@ -17,12 +17,13 @@
 #define YEAR "--from 2025-01-01 --to 2025-12-31 --as-of " AS_OF
 #define YEAR_REF "SELECT * FROM ref.snapshots_backfill('" AS_OF "', '2025-01-01', '2025-12-31')"
 
-/* Terminates the engine's session while it streams a batch into the stage,
- * once some batches are committed; answers t when it has. */
+/* Terminates the engine's session while it streams a batch in (into the
+ * table, or into the stage), once some batches are committed; answers t
+ * when it has. */
 #define KILL_MID_COPY \
     "SELECT count(pg_terminate_backend(pid)) > 0 FROM pg_stat_activity" \
     " WHERE datname = current_database() AND application_name = 'devpulse-etl'" \
-    "   AND state = 'active' AND query LIKE 'COPY devpulse_stage FROM STDIN%%'" \
+    "   AND state = 'active' AND query LIKE 'COPY %% FROM STDIN%%'" \
     "   AND (SELECT max(subjects_done) FROM devpulse_etl.runs) > 0"
 
 /* A lost connection is retried: the next attempt goes on after the last
@@ -63,6 +64,7 @@ Test(faults, backend_killed_mid_copy_then_resume, .timeout = 300)
      * gets to the termination. */
     cr_expect(strstr(out, "devpulse-etl: backfill: ") != NULL && strstr(out, "connection") != NULL,
               "%s", out);
+    cr_expect(strstr(out, "attempt 2") == NULL, "retried: %s", out);
     cr_expect(strstr(out, "FATAL") == NULL, "libpq printed the server's message itself: %s", out);
     free(out);
     cr_expect_gt(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
