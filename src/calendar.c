@@ -7,6 +7,8 @@
  * Hinnant's days_from_civil / civil_from_days, shifted by 10957 days.
  */
 #include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,7 +122,7 @@ static const char *
 read_time(const char *s, int64_t *usecs)
 {
     int hh, mm, ss = 0;
-    int64_t frac = 0, scale = 100000;
+    int64_t frac = 0;
 
     if ((s = read_digits(s, 2, &hh)) == NULL || *s++ != ':' ||
         (s = read_digits(s, 2, &mm)) == NULL)
@@ -129,11 +131,14 @@ read_time(const char *s, int64_t *usecs)
         if ((s = read_digits(s + 1, 2, &ss)) == NULL)
             return NULL;
         if (*s == '.') {
-            s++;
-            if (!isdigit((unsigned char) *s))
+            char *end;
+
+            if (!isdigit((unsigned char) s[1]))
                 return NULL;
-            for (; isdigit((unsigned char) *s); s++, scale /= 10)
-                frac += (*s - '0') * scale;
+            /* As PostgreSQL reads a fraction: strtod, then rint() to
+             * microseconds (so .0000006 is 1 us, not 0). */
+            frac = (int64_t) rint(strtod(s, &end) * 1000000);
+            s = end;
         }
     }
     if (hh > 23 || mm > 59 || ss > 59)

@@ -132,22 +132,12 @@ dup_or_null(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : strdup(PQgetvalue(res, row, col));
 }
 
-/* DateStyle is ISO (set by db_connect): YYYY-MM-DD or [-]infinity. */
-static int32_t
-parse_date_text(const char *s, int32_t if_null)
-{
-    int32_t day;
-
-    if (s == NULL)
-        return if_null;
-    if (strcmp(s, "infinity") == 0)
-        return DAY_POS_INF;
-    if (strcmp(s, "-infinity") == 0)
-        return DAY_NEG_INF;
-    if (cal_parse_date(s, &day) < 0)
-        return DAY_NEG_INF;     /* BC dates and the like: before anything */
-    return day;
-}
+/* A date column as PostgreSQL's day number (days since 2000-01-01), the
+ * infinities as DAY_POS_INF / DAY_NEG_INF: no text form to parse, so years
+ * past 9999 and BC dates arrive as they are. */
+#define DAY_NUMBER(col) \
+    "CASE WHEN " col " = 'infinity' THEN 2147483647 WHEN " col " = '-infinity'" \
+    " THEN -2147483648 ELSE " col " - date '2000-01-01' END"
 
 static PGresult *
 select_rows(PGconn *conn, const char *what, const char *sql, struct etl_error *err)
@@ -345,7 +335,8 @@ read_goals(PGconn *conn, struct source *src, struct maps *maps, struct etl_error
 {
     PGresult *res = select_rows(conn, "reading goals",
                                 "SELECT id, user_id, workspace_id, platform, goal_type, unit,"
-                                " target_value::text, target_value < 0, start_date, end_date"
+                                " target_value::text, target_value < 0, " DAY_NUMBER("start_date") ","
+                                " " DAY_NUMBER("end_date")
                                 " FROM goals ORDER BY id", err);
     int n;
 
@@ -371,9 +362,9 @@ read_goals(PGconn *conn, struct source *src, struct maps *maps, struct etl_error
         g->unit = strdup(PQgetvalue(res, i, 5));
         g->target_value = strdup(PQgetvalue(res, i, 6));
         g->target_negative = PQgetvalue(res, i, 7)[0] == 't';
-        g->start_date = parse_date_text(PQgetvalue(res, i, 8), DAY_NEG_INF);
-        g->end_date = parse_date_text(PQgetisnull(res, i, 9) ? NULL : PQgetvalue(res, i, 9),
-                                      DAY_POS_INF);
+        g->start_date = (int32_t) strtol(PQgetvalue(res, i, 8), NULL, 10);
+        g->end_date = PQgetisnull(res, i, 9) ? DAY_POS_INF
+                                             : (int32_t) strtol(PQgetvalue(res, i, 9), NULL, 10);
         src->n_goals = i + 1;
     }
     PQclear(res);

@@ -61,6 +61,9 @@ static const char offsets_sql[] =
     " FROM bisect WHERE hi - lo <= 1"
     " ORDER BY 1, 2";
 
+/* PostgreSQL's earliest timestamp, 4714-11-24 00:00 BC, in Unix seconds. */
+#define PG_MIN_UNIX_SECS INT64_C(-210866803200)
+
 static int64_t
 floor_div(int64_t a, int64_t b)
 {
@@ -118,6 +121,7 @@ tz_load(PGconn *conn, char *const *names, int n, int64_t lo, int64_t hi,
         struct tz_table *table, struct etl_error *err)
 {
     char lo_s[32], hi_s[32];
+    int64_t lo_unix;
     const char *params[3];
     char *array;
     PGresult *res;
@@ -136,7 +140,12 @@ tz_load(PGconn *conn, char *const *names, int n, int64_t lo, int64_t hi,
         }
     if (n == 0)
         return 0;
-    snprintf(lo_s, sizeof lo_s, "%lld", (long long) (floor_div(lo, 1000000) + PG_EPOCH_UNIX_SECS - 86400));
+    /* A day before the earliest row, but not before the earliest instant
+     * to_timestamp() and AT TIME ZONE take (4714-11-24 BC, two days in). */
+    lo_unix = floor_div(lo, 1000000) + PG_EPOCH_UNIX_SECS - 86400;
+    if (lo_unix < PG_MIN_UNIX_SECS + 2 * 86400)
+        lo_unix = PG_MIN_UNIX_SECS + 2 * 86400;
+    snprintf(lo_s, sizeof lo_s, "%lld", (long long) lo_unix);
     snprintf(hi_s, sizeof hi_s, "%lld", (long long) (floor_div(hi, 1000000) + PG_EPOCH_UNIX_SECS + 86400));
     array = pgarray_text(names, n);
     if (array == NULL) {

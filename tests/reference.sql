@@ -742,7 +742,9 @@ CREATE VIEW ref.goal_metric(goal_platform, goal_type, metric_platform, metric_ke
 --  Subject: personal (goals.user_id) when workspace_id IS NULL, else the
 --  workspace (zone and scope of the workspace).
 --  is_achieved: old OR current_value >= target_value (never turns false).
---  achieved_at: as_of when the goal is achieved and achieved_at is NULL;
+--  achieved_at: as_of the first time the goal is seen achieved (it was not
+--  achieved before: a leftover achieved_at of a goal that is not achieved
+--  does not count), and for an achieved goal whose achieved_at is NULL;
 --  otherwise unchanged.
 --  A row is written (changed) only when current_value (numerically),
 --  is_achieved or achieved_at changes; then updated_at = as_of.
@@ -834,7 +836,8 @@ AS $$
     ),
     res2 AS (
         SELECT r.*,
-               CASE WHEN r.new_ach AND r.old_at IS NULL THEN as_of
+               CASE WHEN r.new_ach AND NOT r.old_ach THEN as_of
+                    WHEN r.old_ach AND r.old_at IS NULL THEN as_of
                     ELSE r.old_at END AS new_at
         FROM res r
     ),

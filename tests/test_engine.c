@@ -162,3 +162,20 @@ Test(engine, dry_run_writes_nothing)
     free(goals_after);
     fx_db_drop(&db);
 }
+
+/* The reference checks itself: hand-computed cases and a second, naive
+ * row-by-row implementation (tests/reference_selftest.sql). */
+Test(engine, reference_selftest, .timeout = 600)
+{
+    struct fx_db db;
+    char *out;
+    int rc;
+
+    fx_db_create(&db);
+    rc = fx_shell(&out, "psql -X -q -d %s -v ON_ERROR_STOP=1 -f %s/reference_selftest.sql",
+                  db.name, fx_tests_dir());
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "reference selftest: all checks passed") != NULL, "%s", out);
+    free(out);
+    fx_db_drop(&db);
+}
