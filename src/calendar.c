@@ -147,15 +147,19 @@ read_time(const char *s, int64_t *usecs)
     return s;
 }
 
-/* Z, +HH, +HH:MM, +HHMM -> seconds east of UTC. */
+/* Z, UTC, +HH, +HH:MM, +HHMM, +HH:MM:SS -> seconds east of UTC. */
 static const char *
 read_zone(const char *s, int *offset)
 {
-    int sign, hh, mm = 0;
+    int sign, hh, mm = 0, ss = 0;
 
     if (*s == 'Z' || *s == 'z') {
         *offset = 0;
         return s + 1;
+    }
+    if (strncmp(s, "UTC", 3) == 0) {
+        *offset = 0;
+        return s + 3;
     }
     if (*s != '+' && *s != '-')
         return NULL;
@@ -166,9 +170,11 @@ read_zone(const char *s, int *offset)
         s++;
     if (isdigit((unsigned char) *s) && (s = read_digits(s, 2, &mm)) == NULL)
         return NULL;
-    if (hh > 15 || mm > 59)
+    if (*s == ':' && (s = read_digits(s + 1, 2, &ss)) == NULL)
         return NULL;
-    *offset = sign * (hh * 3600 + mm * 60);
+    if (hh > 15 || mm > 59 || ss > 59)
+        return NULL;
+    *offset = sign * (hh * 3600 + mm * 60 + ss);
     return s;
 }
 
