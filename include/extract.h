@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "etl_error.h"
 #include "model.h"
@@ -21,7 +22,35 @@ struct extract_stats {
     size_t rows_read[5];       /* contributions, channel stats, repositories, videos, articles */
     size_t rows_kept[5];       /* of those, rows of connections in some scope */
     size_t bytes;
+    int partitions;            /* the source was split in this many (1: held whole) */
 };
+
+/*
+ * When the source rows do not fit in memory at once, the subjects are split
+ * into partitions, and extract_bulk writes each row to a spill file (an
+ * unlinked temporary file in $TMPDIR) of every partition whose subjects
+ * cover its connection; extract_load_part then reads one partition back.
+ */
+struct extract_router {
+    int n_parts;
+    size_t *off;               /* connection c goes to parts[off[c] .. off[c + 1]) */
+    int32_t *parts;
+    FILE **files;              /* per partition; NULL once read */
+};
+
+/* Builds the router from n_pairs (connection, partition) pairs, unique. */
+int extract_router_init(struct extract_router *r, int n_parts, int32_t n_conns,
+                        const int32_t *pair_conn, const int32_t *pair_part, size_t n_pairs,
+                        struct etl_error *err);
+void extract_router_term(struct extract_router *r);
+
+/* Replaces src's bulk tables with the rows of partition part (once each). */
+int extract_load_part(struct extract_router *r, int part, struct source *src,
+                      struct etl_error *err);
+
+/* Bytes the decoded source rows may take, from the tables' sizes (an upper
+ * bound good enough to choose the number of partitions). */
+int extract_estimate_bytes(PGconn *conn, size_t *bytes, struct etl_error *err);
 
 extern const char *const extract_table_names[5];
 
@@ -33,13 +62,14 @@ extern const char *const extract_table_names[5];
 int extract_begin(PGconn *conn, struct source *src, char *snapshot_id, struct etl_error *err);
 
 /*
- * Streams the platform tables into src, keeping the rows of connections with
- * wanted[conn] set.  Uses `workers` connections (made from dsn as db_connect
- * does) that import snapshot_id.  Ends the main connection's transaction.
+ * Streams the platform tables into src (or, with a router, into its spill
+ * files), keeping the rows of connections with wanted[conn] set.  Uses
+ * `workers` connections (made from dsn as db_connect does) that import
+ * snapshot_id.  Ends the main connection's transaction.
  */
 int extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int workers,
-                 const bool *wanted, struct source *src, struct extract_stats *stats,
-                 struct etl_error *err);
+                 const bool *wanted, struct extract_router *router, struct source *src,
+                 struct extract_stats *stats, struct etl_error *err);
 
 void source_term(struct source *src);
 

@@ -47,9 +47,10 @@ struct scope {
 int scope_build(const struct source *src, struct scope *scope, struct warnings *warn,
                 struct etl_error *err);
 
-/* After the bulk read: turns repository monitors into repository rows. */
-int scope_resolve_repositories(const struct source *src, struct scope *scope,
-                               struct etl_error *err);
+/* After the bulk read: turns the repository monitors of subjects
+ * [first, end) into rows of src->repositories. */
+int scope_resolve_repositories(const struct source *src, struct scope *scope, int32_t first,
+                               int32_t end, struct etl_error *err);
 
 void scope_term(struct scope *scope);
 

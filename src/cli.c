@@ -643,6 +643,7 @@ print_report_json(const struct cli *cli, const struct job_report *r)
     json_object_set_new(o, "tables", tables);
     json_object_set_new(o, "subjects", json_integer(r->subjects_in_shard));
     json_object_set_new(o, "batches", json_integer(r->batches));
+    json_object_set_new(o, "partitions", json_integer(r->extract.partitions));
     json_object_set_new(o, "rows", rows);
     json_object_set_new(o, "snapshots",
                         json_pack("{sIsIsIsIsI}", "computed", (json_int_t) r->snapshots.staged,
@@ -685,7 +686,10 @@ print_report(const struct cli *cli, const struct job_report *r)
         printf(" of %d (shard %d/%d)", r->subjects, cli->job.shard, cli->job.shards);
     if (r->subjects_skipped)
         printf(", %d already done", r->subjects_skipped);
-    printf(" in %d batch(es)\n", r->batches);
+    printf(" in %d batch(es)", r->batches);
+    if (r->extract.partitions > 1)
+        printf(", source spilled to disk in %d partitions", r->extract.partitions);
+    printf("\n");
     if (cli->command != CMD_GOALS) {
         for (int p = 0; p < 4; p++)
             for (int t = 0; t < 3; t++)

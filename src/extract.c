@@ -14,10 +14,12 @@
  * - A COPY is always drained to its end and its final result checked, even
  *   after a local decoding error (psql's handleCopyOut).
  */
+#include <errno.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "calendar.h"
 #include "cancel.h"
@@ -579,8 +581,9 @@ struct chunk {
     enum bulk_table table;
     long first_page, end_page;      /* end_page < 0: to the end of the table */
     char *rows;
-    size_t n, cap, read, bytes;
+    size_t n, cap, read, kept, bytes;
     int64_t min_instant, max_instant;
+    int32_t min_day;                /* of the date-typed rows */
     struct etl_error err;
     bool failed;
 };
@@ -654,7 +657,14 @@ chunk_take(struct chunk *c, struct copy_decoder *dec, const char *buf, int len,
         if (instant > c->max_instant)
             c->max_instant = instant;
     }
+    if (c->table == T_CONTRIB || c->table == T_STATS) {
+        int32_t day = ((const int32_t *) slot)[1];     /* (conn, day, ...) */
+
+        if (day != DAY_NEG_INF && day < c->min_day)
+            c->min_day = day;
+    }
     c->n++;
+    c->kept++;
     return 0;
 }
 
@@ -748,6 +758,23 @@ table_pages(PGconn *conn, long pages[N_BULK], struct etl_error *err)
     return 0;
 }
 
+/* A heap tuple of the source tables takes at least this many bytes of a
+ * page (header, line pointer, two uuids, a date or instant, counters). */
+#define MIN_TUPLE_BYTES 80
+
+int
+extract_estimate_bytes(PGconn *conn, size_t *bytes, struct etl_error *err)
+{
+    long pages[N_BULK];
+
+    if (table_pages(conn, pages, err) < 0)
+        return -1;
+    *bytes = 0;
+    for (int t = 0; t < N_BULK; t++)
+        *bytes += (size_t) pages[t] * 8192 / MIN_TUPLE_BYTES * bulk_specs[t].row_size;
+    return 0;
+}
+
 static struct chunk *
 plan_chunks(const long pages[N_BULK], int *n_chunks)
 {
@@ -771,16 +798,140 @@ plan_chunks(const long pages[N_BULK], int *n_chunks)
             c->end_page = k + 1 < parts ? (k + 1) * CHUNK_PAGES : -1;
             c->min_instant = TS_POS_INF;
             c->max_instant = TS_NEG_INF;
+            c->min_day = DAY_POS_INF;
         }
     }
     *n_chunks = n;
     return chunks;
 }
 
+/* ---------------------------------------------------------------- spilling */
+
+/*
+ * A block of a spill file: a header, then n rows of one table.  A chunk's
+ * rows are written under one lock, so a block is never interleaved.
+ */
+struct spill_header {
+    int32_t table;
+    int32_t pad;
+    uint64_t n;
+};
+
+static FILE *
+spill_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    int fd;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/devpulse-etl-XXXXXX", dir != NULL && dir[0] ? dir : "/tmp");
+    if ((fd = mkstemp(path)) < 0)
+        return NULL;
+    unlink(path);       /* gone with the process, whatever happens */
+    if ((f = fdopen(fd, "w+b")) == NULL)
+        close(fd);
+    return f;
+}
+
+int
+extract_router_init(struct extract_router *r, int n_parts, int32_t n_conns,
+                    const int32_t *pair_conn, const int32_t *pair_part, size_t n_pairs,
+                    struct etl_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->n_parts = n_parts;
+    r->off = calloc((size_t) n_conns + 2, sizeof *r->off);
+    r->parts = malloc(sizeof *r->parts * (n_pairs + 1));
+    r->files = calloc((size_t) n_parts, sizeof *r->files);
+    if (r->off == NULL || r->parts == NULL || r->files == NULL)
+        goto out_nomem;
+    for (size_t i = 0; i < n_pairs; i++)
+        r->off[pair_conn[i] + 1]++;
+    for (int32_t c = 0; c < n_conns; c++)
+        r->off[c + 1] += r->off[c];
+    {
+        size_t *pos = malloc(sizeof *pos * ((size_t) n_conns + 1));
+
+        if (pos == NULL)
+            goto out_nomem;
+        memcpy(pos, r->off, sizeof *pos * ((size_t) n_conns + 1));
+        for (size_t i = 0; i < n_pairs; i++)
+            r->parts[pos[pair_conn[i]]++] = pair_part[i];
+        free(pos);
+    }
+    for (int p = 0; p < n_parts; p++)
+        if ((r->files[p] = spill_file()) == NULL) {
+            etl_fail(err, "creating a spill file in %s: %s",
+                     getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
+            extract_router_term(r);
+            return -1;
+        }
+    return 0;
+
+out_nomem:
+    extract_router_term(r);
+    return etl_fail(err, "extract: out of memory");
+}
+
+void
+extract_router_term(struct extract_router *r)
+{
+    for (int p = 0; r->files != NULL && p < r->n_parts; p++)
+        if (r->files[p] != NULL)
+            fclose(r->files[p]);
+    free(r->files);
+    free(r->off);
+    free(r->parts);
+    memset(r, 0, sizeof *r);
+}
+
+/* Writes a chunk's rows to the spill file of every partition that needs
+ * them, and frees them.  Called under the spill lock. */
+static void
+spill_chunk(struct extract_router *r, struct chunk *c)
+{
+    size_t row_size = bulk_specs[c->table].row_size;
+    uint64_t *count = calloc((size_t) r->n_parts, sizeof *count);
+
+    if (count == NULL) {
+        c->failed = true;
+        etl_fail(&c->err, "spilling rows: out of memory");
+        return;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        int32_t conn = *(const int32_t *) (c->rows + i * row_size);
+
+        for (size_t k = r->off[conn]; k < r->off[conn + 1]; k++)
+            count[r->parts[k]]++;
+    }
+    for (int p = 0; p < r->n_parts; p++) {
+        struct spill_header h = {(int32_t) c->table, 0, count[p]};
+
+        if (count[p] > 0 && fwrite(&h, sizeof h, 1, r->files[p]) != 1)
+            c->failed = true;
+    }
+    for (size_t i = 0; i < c->n && !c->failed; i++) {
+        const char *row = c->rows + i * row_size;
+        int32_t conn = *(const int32_t *) row;
+
+        for (size_t k = r->off[conn]; k < r->off[conn + 1]; k++)
+            if (fwrite(row, row_size, 1, r->files[r->parts[k]]) != 1)
+                c->failed = true;
+    }
+    if (c->failed)
+        etl_fail(&c->err, "writing a spill file failed (is %s full?)",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    free(count);
+    free(c->rows);
+    c->rows = NULL;
+    c->n = c->cap = 0;
+}
+
 static int
 run_chunks(const char *dsn, const char *snapshot_id, int workers, struct chunk *chunks,
            int n_chunks, const struct uuid_map *conns, const bool *wanted,
-           struct etl_error *err)
+           struct extract_router *router, struct etl_error *err)
 {
     int failed = 0;
 
@@ -803,6 +954,10 @@ run_chunks(const char *dsn, const char *snapshot_id, int workers, struct chunk *
             if (conn == NULL || cancel_requested() != 0)
                 continue;
             chunk_copy(conn, &chunks[i], conns, wanted);
+            if (router != NULL && !chunks[i].failed) {
+#pragma omp critical(extract_spill)
+                spill_chunk(router, &chunks[i]);
+            }
         }
         if (conn != NULL) {
             PQclear(PQexec(conn, "COMMIT"));
@@ -918,8 +1073,8 @@ order_by_day(struct source *src)
 
 int
 extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int workers,
-             const bool *wanted, struct source *src, struct extract_stats *stats,
-             struct etl_error *err)
+             const bool *wanted, struct extract_router *router, struct source *src,
+             struct extract_stats *stats, struct etl_error *err)
 {
     long pages[N_BULK];
     struct chunk *chunks;
@@ -934,17 +1089,25 @@ extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int workers
     }
     src->min_instant = TS_POS_INF;
     src->max_instant = TS_NEG_INF;
+    src->min_day = DAY_POS_INF;
     if (run_chunks(dsn, snapshot_id, workers, chunks, n_chunks,
-                   &src->connection_index, wanted, err) < 0)
+                   &src->connection_index, wanted, router, err) < 0)
         goto out_free_chunks;
     for (int i = 0; i < n_chunks; i++) {
         stats->rows_read[chunks[i].table] += chunks[i].read;
-        stats->rows_kept[chunks[i].table] += chunks[i].n;
+        stats->rows_kept[chunks[i].table] += chunks[i].kept;
         stats->bytes += chunks[i].bytes;
         if (chunks[i].min_instant < src->min_instant)
             src->min_instant = chunks[i].min_instant;
         if (chunks[i].max_instant > src->max_instant)
             src->max_instant = chunks[i].max_instant;
+        if (chunks[i].min_day < src->min_day)
+            src->min_day = chunks[i].min_day;
+    }
+    stats->partitions = router != NULL ? router->n_parts : 1;
+    if (router != NULL) {
+        rc = 0;         /* the rows wait in the spill files */
+        goto out_free_chunks;
     }
     if (MERGE_INTO(T_CONTRIB, contributions) < 0 || MERGE_INTO(T_STATS, channel_stats) < 0 ||
         MERGE_INTO(T_REPOS, repositories) < 0 || MERGE_INTO(T_VIDEOS, videos) < 0 ||
@@ -965,7 +1128,81 @@ out_rollback:
     return rc;
 }
 
-#define FREE_TABLE(t) do { free((t).rows); free((t).off); } while (0)
+#define FREE_TABLE(t) do { free((t).rows); free((t).off); (t).rows = NULL; (t).off = NULL; \
+                            (t).n = 0; } while (0)
+
+static void
+free_bulk(struct source *src)
+{
+    FREE_TABLE(src->contributions);
+    FREE_TABLE(src->channel_stats);
+    FREE_TABLE(src->repositories);
+    FREE_TABLE(src->videos);
+    FREE_TABLE(src->articles);
+}
+
+/* Reads the blocks of one spill file into one pseudo-chunk per table. */
+static int
+read_spill(FILE *f, struct chunk chunks[N_BULK], struct etl_error *err)
+{
+    struct spill_header h;
+
+    if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
+        return etl_fail(err, "reading a spill file: %s", strerror(errno));
+    while (fread(&h, sizeof h, 1, f) == 1) {
+        struct chunk *c;
+        size_t row_size;
+
+        if (h.table < 0 || h.table >= N_BULK)
+            return etl_fail(err, "reading a spill file: bad block");
+        c = &chunks[h.table];
+        row_size = bulk_specs[h.table].row_size;
+        if (c->n + h.n > c->cap) {
+            char *rows = realloc(c->rows, (c->n + h.n) * row_size);
+
+            if (rows == NULL)
+                return etl_fail(err, "reading a spill file: out of memory");
+            c->rows = rows;
+            c->cap = c->n + h.n;
+        }
+        if (fread(c->rows + c->n * row_size, row_size, h.n, f) != h.n)
+            return etl_fail(err, "reading a spill file: truncated");
+        c->n += h.n;
+    }
+    if (ferror(f))
+        return etl_fail(err, "reading a spill file: %s", strerror(errno));
+    return 0;
+}
+
+int
+extract_load_part(struct extract_router *r, int part, struct source *src, struct etl_error *err)
+{
+    struct chunk chunks[N_BULK];
+    int n_chunks = N_BULK, rc = -1;
+
+    memset(chunks, 0, sizeof chunks);
+    for (int t = 0; t < N_BULK; t++)
+        chunks[t].table = (enum bulk_table) t;
+    free_bulk(src);
+    if (read_spill(r->files[part], chunks, err) < 0)
+        goto out_free;
+    if (MERGE_INTO(T_CONTRIB, contributions) < 0 || MERGE_INTO(T_STATS, channel_stats) < 0 ||
+        MERGE_INTO(T_REPOS, repositories) < 0 || MERGE_INTO(T_VIDEOS, videos) < 0 ||
+        MERGE_INTO(T_ARTICLES, articles) < 0) {
+        etl_fail(err, "extract: out of memory");
+        goto out_free;
+    }
+    order_by_day(src);
+    rc = 0;
+
+out_free:
+    for (int t = 0; t < N_BULK; t++)
+        free(chunks[t].rows);
+    /* Each partition is read once: give its disk space back now. */
+    fclose(r->files[part]);
+    r->files[part] = NULL;
+    return rc;
+}
 
 void
 source_term(struct source *src)
@@ -994,11 +1231,7 @@ source_term(struct source *src)
     free(src->monitors);
     free(src->goals);
     free(src->zone_names);
-    FREE_TABLE(src->contributions);
-    FREE_TABLE(src->channel_stats);
-    FREE_TABLE(src->repositories);
-    FREE_TABLE(src->videos);
-    FREE_TABLE(src->articles);
+    free_bulk(src);
     uuid_map_term(&src->connection_index);
     memset(src, 0, sizeof *src);
 }

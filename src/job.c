@@ -90,6 +90,9 @@ struct run {
     int n_plans;
     int32_t *goals_by_subject;  /* goal numbers sorted by subject */
     int32_t first_subject;      /* backfill going on: the first subject not yet done */
+    int n_parts;                /* partitions of the source (1: held whole) */
+    int32_t *part_start;        /* partition p: subjects [part_start[p], part_start[p + 1]) */
+    struct extract_router router;
     struct row_ids ids;
     uint64_t next_seq;
     struct strbuf goal_lines;
@@ -200,19 +203,14 @@ select_subjects(struct run *run, struct etl_error *err)
     run->in_shard = calloc((size_t) n + 1, sizeof *run->in_shard);
     if (run->in_shard == NULL)
         return etl_fail(err, "planning: out of memory");
-    if (sharded)
-        memset(run->scope.wanted, 0, sizeof *run->scope.wanted * (size_t) run->src.n_connections);
     for (int32_t i = 0; i < n; i++) {
         const struct subject *s = &run->scope.subjects[i];
 
-        if (!job_subject_in_shard(subject_uuid(&run->src, s), run->opts->shard, run->opts->shards))
-            continue;
-        run->in_shard[i] = true;
-        run->report->subjects_in_shard++;
-        for (int32_t k = 0; sharded && k < s->n_conns; k++)
-            run->scope.wanted[s->conns[k]] = true;
-        for (int32_t k = 0; sharded && k < s->n_repo_monitors; k++)
-            run->scope.wanted[run->src.monitors[s->repo_monitors[k]].connection] = true;
+        if (!sharded || job_subject_in_shard(subject_uuid(&run->src, s), run->opts->shard,
+                                             run->opts->shards)) {
+            run->in_shard[i] = true;
+            run->report->subjects_in_shard++;
+        }
     }
     run->first_subject = 0;
     if (done->has_last) {
@@ -230,7 +228,133 @@ select_subjects(struct run *run, struct etl_error *err)
     for (int32_t i = 0; i < run->first_subject; i++)
         if (run->in_shard[i])
             run->report->subjects_skipped++;
+    /* Read only the connections of the subjects this run takes. */
+    memset(run->scope.wanted, 0, sizeof *run->scope.wanted * (size_t) run->src.n_connections);
+    for (int32_t i = run->first_subject; i < n; i++) {
+        const struct subject *s = &run->scope.subjects[i];
+
+        for (int32_t k = 0; run->in_shard[i] && k < s->n_conns; k++)
+            run->scope.wanted[s->conns[k]] = true;
+        for (int32_t k = 0; run->in_shard[i] && k < s->n_repo_monitors; k++)
+            run->scope.wanted[run->src.monitors[s->repo_monitors[k]].connection] = true;
+    }
     return 0;
+}
+
+static bool
+takes_subject(const struct run *run, int32_t i)
+{
+    return run->in_shard[i] && i >= run->first_subject;
+}
+
+static size_t
+subject_weight(const struct subject *s)
+{
+    return (size_t) s->n_conns + (size_t) s->n_repo_monitors;
+}
+
+static int
+compare_pairs(const void *a, const void *b)
+{
+    const int32_t *x = a, *y = b;
+
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* The (connection, partition) pairs of the partitions' subjects, unique. */
+static int
+route_connections(struct run *run, struct etl_error *err)
+{
+    size_t n = 0, cap = 0, u = 0;
+    int32_t *pairs = NULL, *conns, *parts;
+    int rc;
+
+    for (int p = 0; p < run->n_parts; p++)
+        for (int32_t i = run->part_start[p]; i < run->part_start[p + 1]; i++) {
+            const struct subject *s = &run->scope.subjects[i];
+
+            if (!takes_subject(run, i))
+                continue;
+            for (int32_t k = 0; k < s->n_conns + s->n_repo_monitors; k++) {
+                if (n == cap) {
+                    int32_t *grown = realloc(pairs, sizeof *pairs * 2 * (cap = cap ? 2 * cap : 1024));
+
+                    if (grown == NULL) {
+                        free(pairs);
+                        return etl_fail(err, "planning partitions: out of memory");
+                    }
+                    pairs = grown;
+                }
+                pairs[2 * n] = k < s->n_conns ? s->conns[k]
+                             : run->src.monitors[s->repo_monitors[k - s->n_conns]].connection;
+                pairs[2 * n + 1] = p;
+                n++;
+            }
+        }
+    if (n > 0)
+        qsort(pairs, n, 2 * sizeof *pairs, compare_pairs);
+    conns = malloc(sizeof *conns * (n + 1));
+    parts = malloc(sizeof *parts * (n + 1));
+    if (conns == NULL || parts == NULL) {
+        free(pairs);
+        free(conns);
+        free(parts);
+        return etl_fail(err, "planning partitions: out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || conns[u - 1] != pairs[2 * i] || parts[u - 1] != pairs[2 * i + 1]) {
+            conns[u] = pairs[2 * i];
+            parts[u++] = pairs[2 * i + 1];
+        }
+    rc = extract_router_init(&run->router, run->n_parts, run->src.n_connections, conns, parts,
+                             u, err);
+    free(pairs);
+    free(conns);
+    free(parts);
+    return rc;
+}
+
+/*
+ * Bounded memory: when the source rows the run needs would take more than
+ * the batch budget, the subjects are split into partitions of about equal
+ * weight (connections covered) and the source is spilled to disk by
+ * partition (extract.h), so that only one partition's rows are in memory.
+ */
+static int
+plan_partitions(struct run *run, struct etl_error *err)
+{
+    size_t budget = run->opts->batch_bytes ? run->opts->batch_bytes : DEFAULT_BATCH_BYTES;
+    size_t estimate, total = 0, acc = 0;
+    int32_t n = run->scope.n_subjects;
+    int parts, p = 1;
+
+    if (extract_estimate_bytes(run->conn, &estimate, err) < 0)
+        return -1;
+    for (int32_t i = 0; i < n; i++)
+        if (takes_subject(run, i))
+            total += subject_weight(&run->scope.subjects[i]);
+    /* The run needs its subjects' share of the source, at most all of it. */
+    if (run->src.n_connections > 0 && total < (size_t) run->src.n_connections)
+        estimate = estimate / (size_t) run->src.n_connections * total;
+    parts = total == 0 ? 1 : (int) (estimate / budget) + 1;
+    if (parts > 4096)
+        parts = 4096;
+    run->part_start = malloc(sizeof *run->part_start * ((size_t) parts + 1));
+    if (run->part_start == NULL)
+        return etl_fail(err, "planning partitions: out of memory");
+    run->part_start[0] = 0;
+    for (int32_t i = 0; i < n && p < parts; i++) {
+        if (takes_subject(run, i))
+            acc += subject_weight(&run->scope.subjects[i]);
+        if (acc * (size_t) parts >= total * (size_t) p)
+            run->part_start[p++] = i + 1;
+    }
+    while (p <= parts)
+        run->part_start[p++] = n;
+    run->n_parts = parts;
+    return parts > 1 ? route_connections(run, err) : 0;
 }
 
 /* Cutoffs, bucket plans and the earliest day each subject needs. */
@@ -280,13 +404,7 @@ min_data_day(const struct source *src)
     int32_t min = src->min_instant == TS_POS_INF ? DAY_POS_INF
                                                  : cal_floor_day(src->min_instant) - 1;
 
-    for (size_t i = 0; i < src->contributions.n; i++)
-        if (src->contributions.rows[i].day != DAY_NEG_INF && src->contributions.rows[i].day < min)
-            min = src->contributions.rows[i].day;
-    for (size_t i = 0; i < src->channel_stats.n; i++)
-        if (src->channel_stats.rows[i].day != DAY_NEG_INF && src->channel_stats.rows[i].day < min)
-            min = src->channel_stats.rows[i].day;
-    return min;
+    return src->min_day < min ? src->min_day : min;
 }
 
 static int
@@ -310,15 +428,17 @@ extract_all(struct run *run, struct etl_error *err)
     if (extract_begin(run->conn, &run->src, snapshot, err) < 0)
         return -1;
     if (scope_build(&run->src, &run->scope, &run->report->warnings, err) < 0 ||
-        select_subjects(run, err) < 0) {
+        select_subjects(run, err) < 0 || plan_partitions(run, err) < 0) {
         PQclear(PQexec(run->conn, "ROLLBACK"));
         return -1;
     }
     run->report->subjects = run->scope.n_subjects;
     if (extract_bulk(run->conn, run->opts->dsn, snapshot, workers, run->scope.wanted,
-                     &run->src, &run->report->extract, err) < 0)
+                     run->n_parts > 1 ? &run->router : NULL, &run->src,
+                     &run->report->extract, err) < 0)
         return -1;
-    if (scope_resolve_repositories(&run->src, &run->scope, err) < 0)
+    if (run->n_parts == 1 &&
+        scope_resolve_repositories(&run->src, &run->scope, 0, run->scope.n_subjects, err) < 0)
         return -1;
     run->min_data_day = min_data_day(&run->src);
     return load_zones(run, err);
@@ -573,14 +693,15 @@ check_cancel(struct etl_error *err)
     return -1;
 }
 
-/* The subjects of the batch that starts at first, within the memory budget. */
+/* The subjects of the batch that starts at first (and ends by end), within
+ * the memory budget. */
 static int32_t
-batch_size(const struct run *run, int32_t first, size_t budget)
+batch_size(const struct run *run, int32_t first, int32_t end, size_t budget)
 {
     int32_t count = 0;
     size_t bytes = 0;
 
-    while (first + count < run->scope.n_subjects &&
+    while (first + count < end &&
            (count == 0 || bytes + subject_bytes(run, first + count) <= budget))
         bytes += subject_bytes(run, first + count++);
     return count;
@@ -610,19 +731,43 @@ record_progress(struct run *run, int32_t last, struct etl_error *err)
     return 0;
 }
 
+/* The batches of partition p's subjects that this run still has to do. */
 static int
-run_batches(struct run *run, struct etl_error *err)
+part_batches(const struct run *run, int p, size_t budget)
 {
-    size_t budget = run->opts->batch_bytes ? run->opts->batch_bytes : DEFAULT_BATCH_BYTES;
-    bool commit_each = run->opts->command == JOB_BACKFILL && !run->opts->dry_run;
-    int32_t first = run->first_subject, done = run->state->done.subjects_done;
-    int total = run->report->batches;
+    int32_t first = run->part_start[p] > run->first_subject ? run->part_start[p] : run->first_subject;
+    int n = 0;
 
-    for (int32_t f = first; f < run->scope.n_subjects; f += batch_size(run, f, budget))
-        total++;
-    report_progress(run, JOB_EVENT_EXTRACTED, done, total);
-    while (first < run->scope.n_subjects) {
-        int32_t count = batch_size(run, first, budget);
+    for (int32_t f = first; f < run->part_start[p + 1]; f += batch_size(run, f, run->part_start[p + 1], budget))
+        n++;
+    return n;
+}
+
+/* Brings partition p's source rows into memory (when the source is split). */
+static int
+enter_part(struct run *run, int p, struct etl_error *err)
+{
+    double t0 = now_seconds();
+    int rc;
+
+    if (run->n_parts == 1)
+        return 0;
+    rc = extract_load_part(&run->router, p, &run->src, err) < 0 ||
+         scope_resolve_repositories(&run->src, &run->scope, run->part_start[p],
+                                    run->part_start[p + 1], err) < 0 ? -1 : 0;
+    run->report->seconds[PHASE_EXTRACT] += now_seconds() - t0;
+    return rc;
+}
+
+static int
+run_part(struct run *run, int p, size_t budget, bool commit_each, int32_t *done, int total,
+         struct etl_error *err)
+{
+    int32_t end = run->part_start[p + 1];
+    int32_t first = run->part_start[p] > run->first_subject ? run->part_start[p] : run->first_subject;
+
+    while (first < end) {
+        int32_t count = batch_size(run, first, end, budget);
 
         if (check_cancel(err) < 0)
             return -1;
@@ -632,12 +777,31 @@ run_batches(struct run *run, struct etl_error *err)
             return -1;
         run->report->batches++;
         for (int32_t i = first; i < first + count; i++)
-            done += run->in_shard[i];
+            *done += run->in_shard[i];
         if (commit_each && record_progress(run, first + count - 1, err) < 0)
             return -1;
-        report_progress(run, JOB_EVENT_BATCH, done, total);
+        report_progress(run, JOB_EVENT_BATCH, *done, total);
         first += count;
     }
+    return 0;
+}
+
+static int
+run_batches(struct run *run, struct etl_error *err)
+{
+    size_t budget = run->opts->batch_bytes ? run->opts->batch_bytes : DEFAULT_BATCH_BYTES;
+    bool commit_each = run->opts->command == JOB_BACKFILL && !run->opts->dry_run;
+    int32_t done = run->state->done.subjects_done;
+    int total = run->report->batches;
+
+    for (int p = 0; p < run->n_parts; p++)
+        total += part_batches(run, p, budget);
+    report_progress(run, JOB_EVENT_EXTRACTED, done, total);
+    for (int p = 0; p < run->n_parts; p++)
+        if (part_batches(run, p, budget) > 0 && (enter_part(run, p, err) < 0 ||
+                                                 run_part(run, p, budget, commit_each, &done,
+                                                          total, err) < 0))
+            return -1;
     return 0;
 }
 
@@ -826,12 +990,19 @@ run_term(struct run *run)
 {
     if (run->in_write_txn && PQstatus(run->conn) == CONNECTION_OK)
         PQclear(PQexec(run->conn, "ROLLBACK"));
+    /* The server drops a session's locks when its backend exits, which may
+     * be a moment after we disconnect; a run started right after this one
+     * must not find the lock still held. */
+    if (PQstatus(run->conn) == CONNECTION_OK)
+        PQclear(PQexec(run->conn, "SELECT pg_advisory_unlock_all()"));
     for (int i = 0; i < run->n_plans; i++)
         free(run->plans[i].buckets);
     free(run->plans);
     free(run->need_from);
     free(run->plan_of);
     free(run->in_shard);
+    free(run->part_start);
+    extract_router_term(&run->router);
     free(run->goals_by_subject);
     strbuf_term(&run->goal_lines);
     tz_table_term(&run->zones);

@@ -278,9 +278,10 @@ repo_id_matches(int64_t repo_id, const char *resource_id)
 }
 
 int
-scope_resolve_repositories(const struct source *src, struct scope *scope, struct etl_error *err)
+scope_resolve_repositories(const struct source *src, struct scope *scope, int32_t first,
+                           int32_t end, struct etl_error *err)
 {
-    for (int32_t i = 0; i < scope->n_subjects; i++) {
+    for (int32_t i = first; i < end; i++) {
         struct subject *s = &scope->subjects[i];
 
         for (int32_t k = 0; k < s->n_repo_monitors; k++) {

@@ -179,3 +179,30 @@ Test(engine, reference_selftest, .timeout = 600)
     free(out);
     fx_db_drop(&db);
 }
+
+/* Bounded memory: a source larger than --batch-memory is spilled to disk by
+ * partition of subjects, and the rows are the same. */
+Test(engine, source_spilled_in_partitions)
+{
+    struct fx_db db;
+    char *out;
+
+    fx_db_create(&db);
+    fx_generate(&db, 150, 365, 12, NULL);
+    fx_expect_goals(&db, "2025-12-31T20:00:00-04:00");
+    cr_assert_eq(fx_etl(&db, &out, "nightly --lookback 20 --as-of 2025-12-31T20:00:00-04:00"
+                                   " --batch-memory 1"), 0, "%s", out);
+    cr_expect(strstr(out, "source spilled to disk in ") != NULL, "%s", out);
+    free(out);
+    expect_same_as_reference(&db, "SELECT * FROM ref.snapshots_nightly('2025-12-31T20:00:00-04:00', 20)");
+    cr_expect_eq(fx_goals_diff(&db), 0, "goals differ from the reference");
+    fx_exec(&db, "TRUNCATE analytics_snapshots");
+    cr_assert_eq(fx_etl(&db, &out, "backfill --from 2025-06-01 --to 2025-12-31"
+                                   " --as-of 2025-12-31T20:00:00-04:00 --batch-memory 1 --workers 2"),
+                 0, "%s", out);
+    cr_expect(strstr(out, "source spilled to disk in ") != NULL, "%s", out);
+    free(out);
+    expect_same_as_reference(&db, "SELECT * FROM ref.snapshots_backfill('2025-12-31T20:00:00-04:00',"
+                                  " '2025-06-01', '2025-12-31')");
+    fx_db_drop(&db);
+}
