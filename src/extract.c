@@ -1071,6 +1071,19 @@ order_by_day(struct source *src)
     merge_table(chunks, n_chunks, table_enum, src->n_connections, \
                 (void **) &src->field.rows, &src->field.n, &src->field.off)
 
+/* The chunks' rows into src's tables, grouped by connection and, within a
+ * connection, the date-typed ones by day. */
+static int
+merge_all(struct chunk *chunks, int n_chunks, struct source *src, struct etl_error *err)
+{
+    if (MERGE_INTO(T_CONTRIB, contributions) < 0 || MERGE_INTO(T_STATS, channel_stats) < 0 ||
+        MERGE_INTO(T_REPOS, repositories) < 0 || MERGE_INTO(T_VIDEOS, videos) < 0 ||
+        MERGE_INTO(T_ARTICLES, articles) < 0)
+        return etl_fail(err, "extract: out of memory");
+    order_by_day(src);
+    return 0;
+}
+
 int
 extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int workers,
              const bool *wanted, struct extract_router *router, struct source *src,
@@ -1109,14 +1122,7 @@ extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int workers
         rc = 0;         /* the rows wait in the spill files */
         goto out_free_chunks;
     }
-    if (MERGE_INTO(T_CONTRIB, contributions) < 0 || MERGE_INTO(T_STATS, channel_stats) < 0 ||
-        MERGE_INTO(T_REPOS, repositories) < 0 || MERGE_INTO(T_VIDEOS, videos) < 0 ||
-        MERGE_INTO(T_ARTICLES, articles) < 0) {
-        etl_fail(err, "extract: out of memory");
-        goto out_free_chunks;
-    }
-    order_by_day(src);
-    rc = 0;
+    rc = merge_all(chunks, n_chunks, src, err);
 
 out_free_chunks:
     for (int i = 0; i < n_chunks; i++)
@@ -1178,24 +1184,15 @@ int
 extract_load_part(struct extract_router *r, int part, struct source *src, struct etl_error *err)
 {
     struct chunk chunks[N_BULK];
-    int n_chunks = N_BULK, rc = -1;
+    int rc = -1;
 
     memset(chunks, 0, sizeof chunks);
     for (int t = 0; t < N_BULK; t++)
         chunks[t].table = (enum bulk_table) t;
     free_bulk(src);
-    if (read_spill(r->files[part], chunks, err) < 0)
-        goto out_free;
-    if (MERGE_INTO(T_CONTRIB, contributions) < 0 || MERGE_INTO(T_STATS, channel_stats) < 0 ||
-        MERGE_INTO(T_REPOS, repositories) < 0 || MERGE_INTO(T_VIDEOS, videos) < 0 ||
-        MERGE_INTO(T_ARTICLES, articles) < 0) {
-        etl_fail(err, "extract: out of memory");
-        goto out_free;
-    }
-    order_by_day(src);
-    rc = 0;
+    if (read_spill(r->files[part], chunks, err) == 0)
+        rc = merge_all(chunks, N_BULK, src, err);
 
-out_free:
     for (int t = 0; t < N_BULK; t++)
         free(chunks[t].rows);
     /* Each partition is read once: give its disk space back now. */
