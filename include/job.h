@@ -44,6 +44,7 @@ typedef void job_progress_fn(const struct job_progress *p, void *arg);
 struct job_options {
     enum job_command command;
     const char *dsn;            /* NULL: $DATABASE_URL or libpq's PG* variables */
+    const char *source_dsn;     /* a read replica to read the source from; NULL: dsn */
     bool has_as_of;
     int64_t as_of;              /* instant; default: the server's now() */
     int lookback;               /* nightly: days, >= 1 */

@@ -42,7 +42,7 @@ static const char *const command_names[N_COMMANDS] = {
 #define ANYWHERE 0u
 
 enum option_id {
-    OPT_DSN, OPT_AS_OF, OPT_LOOKBACK, OPT_FROM, OPT_TO, OPT_OVERWRITE, OPT_DRY_RUN,
+    OPT_DSN, OPT_SOURCE_DSN, OPT_AS_OF, OPT_LOOKBACK, OPT_FROM, OPT_TO, OPT_OVERWRITE, OPT_DRY_RUN,
     OPT_RESUME, OPT_WORKERS, OPT_BATCH_MEMORY, OPT_WAIT, OPT_RETRIES, OPT_KEEP_DAYS,
     OPT_SHARD, OPT_LOG_FORMAT, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
 };
@@ -61,6 +61,7 @@ struct option_def {
 
 static const struct option_def options[] = {
     {OPT_DSN, "dsn", 0, ARG_TEXT, ANYWHERE, false},
+    {OPT_SOURCE_DSN, "source-dsn", 0, ARG_TEXT, RUN_COMMANDS, false},
     {OPT_AS_OF, "as-of", 0, ARG_TEXT, RUN_COMMANDS, true},
     {OPT_LOOKBACK, "lookback", 0, ARG_INTEGER, BIT(CMD_NIGHTLY), true},
     {OPT_FROM, "from", 0, ARG_TEXT, BIT(CMD_BACKFILL), true},
@@ -107,6 +108,8 @@ usage(FILE *out)
           "\n"
           "Options:\n"
           "  --dsn DSN            database (default: $DATABASE_URL, else libpq's PG* variables)\n"
+          "  --source-dsn DSN     read the source tables from this server, e.g. a read\n"
+          "                       replica (default: $DEVPULSE_SOURCE_URL, else --dsn's)\n"
           "  --as-of TS           the run's instant, e.g. 2026-11-25T03:00:00Z (default: now);\n"
           "                       without a zone offset TS is UTC\n"
           "  --lookback N         nightly: daily buckets of the N days ending at each\n"
@@ -241,6 +244,9 @@ apply_option(struct cli *cli, const struct option_def *opt, const char *value)
     switch (opt->id) {
     case OPT_DSN:
         job->dsn = value;
+        break;
+    case OPT_SOURCE_DSN:
+        job->source_dsn = value;
         break;
     case OPT_AS_OF:
         if (cal_parse_timestamp(value, &job->as_of) < 0)
@@ -884,6 +890,9 @@ run_job(struct cli *cli)
     char text[sizeof err.text + 32];
     int rc;
 
+    if (cli->job.source_dsn == NULL && getenv("DEVPULSE_SOURCE_URL") != NULL &&
+        getenv("DEVPULSE_SOURCE_URL")[0] != '\0')
+        cli->job.source_dsn = getenv("DEVPULSE_SOURCE_URL");
     cli->job.command = cli->command == CMD_NIGHTLY ? JOB_NIGHTLY
                      : cli->command == CMD_BACKFILL ? JOB_BACKFILL : JOB_GOALS;
     cli->job.progress = on_progress;

@@ -78,7 +78,8 @@ struct run {
     const struct job_options *opts;
     struct job_state *state;
     struct job_report *report;
-    PGconn *conn;
+    PGconn *conn;               /* lock, ledger, writes */
+    PGconn *reader;             /* reads the source: conn, or --source-dsn's */
     struct source src;
     struct scope scope;
     struct tz_table zones;
@@ -330,7 +331,7 @@ plan_partitions(struct run *run, struct etl_error *err)
     int32_t n = run->scope.n_subjects;
     int parts, p = 1;
 
-    if (extract_estimate_bytes(run->conn, &estimate, err) < 0)
+    if (extract_estimate_bytes(run->reader, &estimate, err) < 0)
         return -1;
     for (int32_t i = 0; i < n; i++)
         if (takes_subject(run, i))
@@ -414,8 +415,9 @@ load_zones(struct run *run, struct etl_error *err)
     int64_t lo = run->src.min_instant < as_of ? run->src.min_instant : as_of;
 
     /* Beyond as_of + 2 days every local date is past every cutoff, so the
-     * offsets there need not be exact. */
-    return tz_load(run->conn, run->scope.zone_names, run->scope.n_zones, lo,
+     * offsets there need not be exact.  The server that named the valid
+     * zones gives their offsets. */
+    return tz_load(run->reader, run->scope.zone_names, run->scope.n_zones, lo,
                    as_of + 2 * USECS_PER_DAY, &run->zones, err);
 }
 
@@ -424,16 +426,26 @@ extract_all(struct run *run, struct etl_error *err)
 {
     char snapshot[64];
     int workers = run->opts->workers > 0 ? run->opts->workers : omp_get_num_procs();
+    const char *source_dsn = run->opts->source_dsn ? run->opts->source_dsn : run->opts->dsn;
 
-    if (extract_begin(run->conn, &run->src, snapshot, err) < 0)
+    /* A read replica, when given, serves every read of the source. */
+    run->reader = run->conn;
+    if (run->opts->source_dsn != NULL && (run->reader = db_connect(source_dsn, err)) == NULL) {
+        char detail[sizeof err->text];
+
+        snprintf(detail, sizeof detail, "%s", err->text);
+        run->reader = run->conn;
+        return etl_fail(err, "source database (--source-dsn): %s", detail);
+    }
+    if (extract_begin(run->reader, &run->src, snapshot, err) < 0)
         return -1;
     if (scope_build(&run->src, &run->scope, &run->report->warnings, err) < 0 ||
         select_subjects(run, err) < 0 || plan_partitions(run, err) < 0) {
-        PQclear(PQexec(run->conn, "ROLLBACK"));
+        PQclear(PQexec(run->reader, "ROLLBACK"));
         return -1;
     }
     run->report->subjects = run->scope.n_subjects;
-    if (extract_bulk(run->conn, run->opts->dsn, snapshot, workers, run->scope.wanted,
+    if (extract_bulk(run->reader, source_dsn, snapshot, workers, run->scope.wanted,
                      run->n_parts > 1 ? &run->router : NULL, &run->src,
                      &run->report->extract, err) < 0)
         return -1;
@@ -441,7 +453,12 @@ extract_all(struct run *run, struct etl_error *err)
         scope_resolve_repositories(&run->src, &run->scope, 0, run->scope.n_subjects, err) < 0)
         return -1;
     run->min_data_day = min_data_day(&run->src);
-    return load_zones(run, err);
+    if (load_zones(run, err) < 0)
+        return -1;
+    if (run->reader != run->conn)
+        db_close(run->reader);
+    run->reader = run->conn;
+    return 0;
 }
 
 /* Bytes a subject's batch share takes: its cells and its formatted rows. */
@@ -1008,6 +1025,8 @@ run_term(struct run *run)
     tz_table_term(&run->zones);
     scope_term(&run->scope);
     source_term(&run->src);
+    if (run->reader != run->conn)
+        db_close(run->reader);
     db_close(run->conn);
 }
 

@@ -33,18 +33,18 @@ connect_to(const char *dbname)
     return conn;
 }
 
-void
-fx_db_create(struct fx_db *db)
+static void
+create_from(struct fx_db *db, const char *template)
 {
     static unsigned counter;
     PGconn *admin = connect_to("postgres");
-    char sql[160];
+    char sql[200];
     PGresult *res;
     struct timespec ts;
 
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(db->name, sizeof db->name, "t_%d_%u_%ld", (int) getpid(), counter++, ts.tv_nsec);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE devpulse_template", db->name);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE %s", db->name, template);
     /* The template may be busy for a moment while another test copies it. */
     for (int attempt = 0; attempt < 50; attempt++) {
         res = PQexec(admin, sql);
@@ -58,6 +58,20 @@ fx_db_create(struct fx_db *db)
     PQclear(res);
     PQfinish(admin);
     db->conn = connect_to(db->name);
+}
+
+void
+fx_db_create(struct fx_db *db)
+{
+    create_from(db, "devpulse_template");
+}
+
+void
+fx_db_copy(struct fx_db *src, struct fx_db *copy)
+{
+    PQfinish(src->conn);        /* a template database takes no other session */
+    create_from(copy, src->name);
+    src->conn = connect_to(src->name);
 }
 
 void

@@ -360,3 +360,36 @@ Test(ops, log_formats)
     free(out);
     fx_db_drop(&db);
 }
+
+/* --source-dsn: the source is read from one database (a replica in
+ * production) and the snapshots, goals, lock and ledger go to the other. */
+Test(ops, source_from_another_database)
+{
+    struct fx_db primary, replica;
+    char *out;
+
+    fx_db_create(&primary);
+    fx_generate(&primary, 30, 120, 46, NULL);
+    fx_db_copy(&primary, &replica);
+    /* What only the replica says must show in the primary's snapshots. */
+    fx_exec(&replica, "UPDATE github_repositories SET stars_count = stars_count + 1000");
+    fx_expect_goals(&replica, AS_OF);
+    cr_assert_eq(fx_etl(&primary, &out, "nightly --as-of " AS_OF " --source-dsn dbname=%s",
+                        replica.name), 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&replica, "SELECT count(*) FROM analytics_snapshots"), 0);
+    cr_expect_eq(fx_int(&replica, "SELECT count(*) FROM devpulse_etl.runs"), 0);
+    cr_expect_eq(fx_int(&primary, "SELECT count(*) FROM devpulse_etl.runs"
+                                  " WHERE status = 'succeeded'"), 1);
+    /* Compare where the replica's data is: bring the primary's results over. */
+    cr_assert_eq(fx_shell(&out, "psql -XAtq -d %s -c 'COPY analytics_snapshots TO STDOUT' |"
+                          " psql -XAtq -d %s -c 'COPY analytics_snapshots FROM STDIN' &&"
+                          " psql -XAtq -d %s -c 'COPY goals TO STDOUT' |"
+                          " psql -XAtq -d %s -c 'TRUNCATE goals; COPY goals FROM STDIN'",
+                          primary.name, replica.name, primary.name, replica.name), 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&replica, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
+    cr_expect_eq(fx_goals_diff(&replica), 0);
+    fx_db_drop(&replica);
+    fx_db_drop(&primary);
+}
