@@ -724,6 +724,7 @@ struct progress_view {
     bool bar;                   /* stderr is a terminal: redraw one line */
     bool bar_drawn;
     double last_line;           /* elapsed at the last plain log line */
+    double last_draw;           /* elapsed at the last redraw of the bar */
 };
 
 static void
@@ -815,7 +816,11 @@ on_progress(const struct job_progress *p, void *arg)
         return;
     }
     if (p->event == JOB_EVENT_BATCH && v->bar) {
-        draw_bar(v, p);
+        /* Redrawn five times a second at most, and at the last batch. */
+        if (p->elapsed - v->last_draw >= 0.2 || p->batches_done == p->batches_total) {
+            v->last_draw = p->elapsed;
+            draw_bar(v, p);
+        }
         return;
     }
     end_bar(v);
@@ -886,7 +891,7 @@ run_job(struct cli *cli)
 {
     struct job_report report;
     struct etl_error err;
-    struct progress_view view = {cli, isatty(STDERR_FILENO) == 1, false, 0};
+    struct progress_view view = {cli, isatty(STDERR_FILENO) == 1, false, 0, -1};
     char text[sizeof err.text + 32];
     int rc;
 

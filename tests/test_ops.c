@@ -141,6 +141,31 @@ Test(ops, second_run_is_refused_or_waits)
     fx_db_drop(&db);
 }
 
+/* Two engines at once: while a backfill runs, a nightly started beside it
+ * exits 3 at once and writes nothing; the backfill is not disturbed. */
+Test(ops, concurrent_engines, .timeout = 300)
+{
+    struct fx_db db;
+    char *out, action[512];
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 150, 365, 40, NULL);
+    snprintf(action, sizeof action, "%s --dsn dbname=%s nightly --as-of " AS_OF
+             " 2>&1; echo \"second=$?\"", fx_etl_path(), db.name);
+    rc = fx_etl_meanwhile(&db, &out, "SELECT EXISTS (SELECT 1 FROM devpulse_etl.runs"
+                          " WHERE status = 'running' AND subjects_done > 0)",
+                          action, "backfill " YEAR " --batch-memory 1");
+    cr_assert_eq(rc, 0, "%d: %s", rc, out);
+    cr_expect(strstr(out, "second=3") != NULL, "%s", out);
+    cr_expect(strstr(out, "another devpulse-etl run holds the lock on this database (run 1,"
+                          " backfill, started") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 1, "the second run left a row");
+    cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0);
+    fx_db_drop(&db);
+}
+
 /* Shards exclude a second copy of themselves, not each other. */
 Test(ops, shard_locks)
 {
