@@ -1160,6 +1160,8 @@ job_run(const struct job_options *opts, struct job_report *report, struct etl_er
             opts->progress(&p, opts->progress_arg);
         }
         cancel_sleep_ms(backoff_ms(st.attempt));
+        if (cancel_requested() != 0)
+            break;      /* stopped while waiting to retry */
     }
     report->nothing_to_resume = st.finished_nothing;
     report->attempts = st.attempt;
