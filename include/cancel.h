@@ -7,8 +7,9 @@
  * sends a cancel request to every watched connection, so that a statement in
  * flight ends at once with an error; the run then sees cancel_requested() and
  * rolls back.  Nothing runs in signal-handler context, so the registry can use
- * a plain mutex.  Without cancel_init (tests, benchmarks) nothing is watched
- * and cancel_requested() stays 0.
+ * a plain mutex.  A second signal ends the process at once (exit 128 + signal).
+ * Without cancel_init (tests, benchmarks) nothing is watched and
+ * cancel_requested() stays 0.
  */
 #ifndef CANCEL_H
 #define CANCEL_H

@@ -70,10 +70,11 @@ struct ledger_resumable {
 };
 
 /*
- * The latest non-dry-run backfill of this shard (with the range and overwrite
- * flag given, when has_range).  out->run_id is 0 when there is none or when it
- * succeeded (out->status says which, "" for none).  Call it after
- * ledger_recover.
+ * With has_range: the latest non-dry-run backfill of this shard with that
+ * range and overwrite flag.  Without: the latest one that failed or was
+ * cancelled and that no later run resumed.  out->run_id is 0 when there is
+ * none or when it succeeded (out->status says which, "" for none).  Call it
+ * after ledger_recover.
  */
 int ledger_find_resumable(PGconn *conn, const char *shard, bool has_range, int32_t from,
                           int32_t to, bool overwrite, struct ledger_resumable *out,

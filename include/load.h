@@ -29,7 +29,7 @@ struct load_counts {
 /* Creates the session's temporary staging tables (once per session) and
  * finds out whether COPY may write analytics_snapshots directly (it may not
  * under row level security). */
-int load_prepare(PGconn *conn, struct etl_error *err);
+int load_prepare(PGconn *conn, bool *direct_copy, struct etl_error *err);
 
 /* One batch of snapshot rows: COPY text lines (7 columns, see
  * metrics_format_rows) in unique-key order, and what they are. */
@@ -43,6 +43,7 @@ struct load_batch {
      * of their snapshot dates (YYYY-MM-DD). */
     const char *personal_ids, *workspace_ids;
     const char *first_date, *last_date;
+    bool direct_copy;           /* load_prepare said COPY may write the table */
 };
 
 /*

@@ -15,19 +15,27 @@
 -- (auth.uid() reads request.jwt.claims as PostgREST sets it); on Supabase the
 -- existing ones are used unchanged.
 
+-- Roles belong to the cluster, not the database: another database of the
+-- same cluster may be creating them at this moment.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'devpulse_etl') THEN
-        CREATE ROLE devpulse_etl NOLOGIN;
+        BEGIN
+            CREATE ROLE devpulse_etl NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END;
     END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
-        CREATE ROLE authenticated NOLOGIN;
+        BEGIN
+            CREATE ROLE authenticated NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END;
     END IF;
+    -- As Supabase's: a setting once set in a session reads '' afterwards.
     IF to_regprocedure('auth.uid()') IS NULL THEN
         CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $f$
-            SELECT nullif(coalesce(current_setting('request.jwt.claim.sub', true),
-                                   current_setting('request.jwt.claims', true)::jsonb ->> 'sub'),
-                          '')::uuid
+            SELECT coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),
+                            nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')::uuid
         $f$;
     END IF;
 END $$;
@@ -65,6 +73,15 @@ $$;
 REVOKE ALL ON FUNCTION devpulse_etl.reads_workspace(uuid) FROM PUBLIC;
 GRANT USAGE ON SCHEMA devpulse_etl TO authenticated;
 GRANT EXECUTE ON FUNCTION devpulse_etl.reads_workspace(uuid) TO authenticated;
+-- Supabase grants its API roles everything on public tables by default;
+-- TRUNCATE would ignore row level security.  Clients only read these.
+REVOKE ALL ON analytics_snapshots, goals FROM PUBLIC, authenticated;
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN
+        REVOKE ALL ON analytics_snapshots, goals FROM anon;
+    END IF;
+END $$;
 GRANT SELECT ON analytics_snapshots, goals TO authenticated;
 
 ALTER TABLE analytics_snapshots ENABLE ROW LEVEL SECURITY;

@@ -2,8 +2,10 @@
  * cancel.c: SIGINT and SIGTERM become a cancel request.  See cancel.h.
  *
  * Invariant: a PGcancel in the registry belongs to a connection that is still
- * open; cancel_unwatch removes it (under the mutex) before the caller closes
- * the connection, so the signal thread never cancels through a dead object.
+ * open; cancel_unwatch removes it (under the mutex, after the signal thread
+ * has finished with it) before the caller closes the connection, so the
+ * signal thread never cancels through a dead object.  A second signal ends
+ * the process at once, for a run stuck where a cancel cannot reach.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cancel.h"
 
@@ -19,22 +22,40 @@
 struct watched {
     PGconn *conn;
     PGcancel *cancel;
+    bool sending;               /* the signal thread is using cancel */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t registry_idle = PTHREAD_COND_INITIALIZER;
 static struct watched registry[MAX_WATCHED];
 static bool initialised;
 static atomic_int requested;
 
+/*
+ * Sends a cancel request on every watched connection.  PQcancel connects to
+ * the server and may block, so it runs outside the lock; an entry being used
+ * is marked, and cancel_unwatch waits for it.
+ */
 static void
 cancel_all(void)
 {
+    PGcancel *todo[MAX_WATCHED];
+    int n = 0;
     char errbuf[256];
 
     pthread_mutex_lock(&registry_lock);
     for (int i = 0; i < MAX_WATCHED; i++)
-        if (registry[i].cancel != NULL)
-            (void) PQcancel(registry[i].cancel, errbuf, sizeof errbuf);
+        if (registry[i].cancel != NULL) {
+            registry[i].sending = true;
+            todo[n++] = registry[i].cancel;
+        }
+    pthread_mutex_unlock(&registry_lock);
+    for (int i = 0; i < n; i++)
+        (void) PQcancel(todo[i], errbuf, sizeof errbuf);
+    pthread_mutex_lock(&registry_lock);
+    for (int i = 0; i < MAX_WATCHED; i++)
+        registry[i].sending = false;
+    pthread_cond_broadcast(&registry_idle);
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -44,14 +65,14 @@ signal_thread(void *arg)
     const sigset_t *set = arg;
 
     for (;;) {
-        int sig;
+        int sig, expected = 0;
 
         if (sigwait(set, &sig) != 0)
             continue;
-        /* The first signal wins: its number decides the exit status. */
-        int expected = 0;
-
-        atomic_compare_exchange_strong(&requested, &expected, sig);
+        /* A second signal while the first is being handled: stop now (the
+         * server rolls back whatever the session had not committed). */
+        if (!atomic_compare_exchange_strong(&requested, &expected, sig))
+            _exit(128 + sig);
         cancel_all();
     }
     return NULL;
@@ -108,6 +129,8 @@ cancel_unwatch(PGconn *conn)
     pthread_mutex_lock(&registry_lock);
     for (int i = 0; i < MAX_WATCHED; i++)
         if (registry[i].conn == conn) {
+            while (registry[i].sending)
+                pthread_cond_wait(&registry_idle, &registry_lock);
             PQfreeCancel(registry[i].cancel);
             registry[i].conn = NULL;
             registry[i].cancel = NULL;

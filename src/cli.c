@@ -381,10 +381,10 @@ apply_job_entry(struct cli *cli, const struct jobfile *jf, const struct jobfile_
     if (strcmp(e->key, "command") == 0 || strcmp(e->key, "description") == 0)
         return EXIT_OK;
     if (opt == NULL || !opt->in_job_file) {
-        if (strcmp(e->key, "dsn") == 0)
-            return usage_error(cli, "%s:%d:%d: \"dsn\" does not belong in a job file: pass the"
-                               " database by DATABASE_URL (an environment file)",
-                               jf->path, e->line, e->column);
+        if (strcmp(e->key, "dsn") == 0 || strcmp(e->key, "source-dsn") == 0)
+            return usage_error(cli, "%s:%d:%d: \"%s\" does not belong in a job file: pass the"
+                               " database by DATABASE_URL (or DEVPULSE_SOURCE_URL), in an"
+                               " environment file", jf->path, e->line, e->column, e->key);
         return usage_error(cli, "%s:%d:%d: unknown key \"%s\"", jf->path, e->line, e->column, e->key);
     }
     if (!belongs(opt, cli->command))
@@ -874,9 +874,9 @@ run_migrate(const struct cli *cli)
         return EXIT_FAILED;
     }
     if (migrate_apply(conn, &applied, &err) < 0) {
-        print_error(cli, err.text);
+        print_error(cli, cancel_requested() ? "migrate: cancelled; nothing was applied" : err.text);
         db_close(conn);
-        return EXIT_FAILED;
+        return cancel_requested() ? 128 + cancel_requested() : EXIT_FAILED;
     }
     if (cli->json)
         emit_json(stdout, "info", "report", json_pack("{sssi}", "command", "migrate", "applied", applied));
@@ -908,8 +908,11 @@ run_job(struct cli *cli)
     if (!cli->quiet && (rc == 0 || report.warnings.n > 0))
         print_warnings(cli, &report.warnings);
     if (rc == 0 && report.nothing_to_resume) {
-        if (!cli->quiet)
-            print_error(cli, "backfill --resume: the last backfill finished; nothing to resume");
+        if (cli->json)
+            emit_json(stdout, "info", "report",
+                      json_pack("{sssb}", "command", "backfill", "nothing_to_resume", 1));
+        else if (!cli->quiet)
+            puts("backfill --resume: no backfill is left unfinished; nothing to resume");
     } else if (rc == 0 && !cli->quiet) {
         print_report(cli, &report);
     }

@@ -72,14 +72,21 @@ ignore_notice(void *arg, const char *message)
 PGconn *
 db_connect(const char *dsn, struct etl_error *err)
 {
-    const char *keys[] = {"dbname", "application_name", NULL};
-    const char *vals[] = {NULL, "devpulse-etl", NULL};
+    /*
+     * Defaults first, so that the DSN (expanded in place of dbname) and
+     * PG* variables can override them: give up connecting after 30 s, and
+     * notice a dead peer within about two minutes on TCP.  The name comes
+     * last: the fault tests and operators find runs by it.
+     */
+    const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
+                          "keepalives_count", "dbname", "application_name", NULL};
+    const char *vals[] = {"30", "60", "10", "6", NULL, "devpulse-etl", NULL};
     PGconn *conn;
     char *msg;
 
     if (dsn == NULL || dsn[0] == '\0')
         dsn = env_dsn();
-    vals[0] = dsn;
+    vals[4] = dsn;
     /* expand_dbname: dbname may be a full connection string or URI. */
     conn = PQconnectdbParams(keys, vals, 1);
     if (conn != NULL && PQstatus(conn) == CONNECTION_OK) {

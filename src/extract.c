@@ -919,6 +919,10 @@ spill_chunk(struct extract_router *r, struct chunk *c)
             if (fwrite(row, row_size, 1, r->files[r->parts[k]]) != 1)
                 c->failed = true;
     }
+    /* A full disk shows at the flush, not at the buffered writes. */
+    for (int p = 0; p < r->n_parts && !c->failed; p++)
+        if (count[p] > 0 && (fflush(r->files[p]) != 0 || ferror(r->files[p])))
+            c->failed = true;
     if (c->failed)
         etl_fail(&c->err, "writing a spill file failed (is %s full?)",
                  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");

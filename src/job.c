@@ -64,6 +64,8 @@ struct job_state {
     int batches_committed;
     double started;
     bool connected;             /* the last attempt got a connection */
+    bool ever_connected;        /* some attempt did */
+    char session[64];           /* "pid backend_start" of the session that held the lock */
     bool ledger_closed;
     bool finished_nothing;      /* --resume: nothing left to do */
 };
@@ -98,6 +100,7 @@ struct run {
     uint64_t next_seq;
     struct strbuf goal_lines;
     bool in_write_txn;
+    bool direct_copy;           /* kept rows may be COPYed into the table */
 };
 
 static double
@@ -317,6 +320,19 @@ route_connections(struct run *run, struct etl_error *err)
     return rc;
 }
 
+/* One spill file is open per partition: stay well inside the open-file limit. */
+static int
+max_spill_files(void)
+{
+    struct rlimit lim;
+    rlim_t n = 4096;
+
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+        lim.rlim_cur / 2 < n)
+        n = lim.rlim_cur / 2;
+    return n > 1 ? (int) n : 1;
+}
+
 /*
  * Bounded memory: when the source rows the run needs would take more than
  * the batch budget, the subjects are split into partitions of about equal
@@ -340,8 +356,8 @@ plan_partitions(struct run *run, struct etl_error *err)
     if (run->src.n_connections > 0 && total < (size_t) run->src.n_connections)
         estimate = estimate / (size_t) run->src.n_connections * total;
     parts = total == 0 ? 1 : (int) (estimate / budget) + 1;
-    if (parts > 4096)
-        parts = 4096;
+    if (parts > max_spill_files())
+        parts = max_spill_files();      /* larger partitions, but it runs */
     run->part_start = malloc(sizeof *run->part_start * ((size_t) parts + 1));
     if (run->part_start == NULL)
         return etl_fail(err, "planning partitions: out of memory");
@@ -487,7 +503,7 @@ begin_write(struct run *run, struct etl_error *err)
     if (db_exec(run->conn, "starting the write transaction", "BEGIN", err) < 0)
         return -1;
     run->in_write_txn = true;
-    return load_prepare(run->conn, err);
+    return load_prepare(run->conn, &run->direct_copy, err);
 }
 
 static int
@@ -639,6 +655,7 @@ run_batch(struct run *run, int32_t first, int32_t count, struct etl_error *err)
         views[i] = &bufs[i];
     batch.bufs = views;
     batch.n_bufs = (size_t) count;
+    batch.direct_copy = run->direct_copy;
     if (run->opts->command != JOB_GOALS &&
         load_snapshots(run->conn, &batch, mode, run->opts->dry_run, &run->report->snapshots, err) < 0)
         goto out_free;
@@ -650,9 +667,11 @@ run_batch(struct run *run, int32_t first, int32_t count, struct etl_error *err)
     rc = 0;
 
 out_free:
-    for (int32_t i = 0; cells != NULL && i < count; i++) {
-        cells_term(&cells[i]);
-        strbuf_term(&bufs[i]);
+    for (int32_t i = 0; i < count; i++) {
+        if (cells != NULL)
+            cells_term(&cells[i]);
+        if (bufs != NULL)
+            strbuf_term(&bufs[i]);
     }
     strbuf_term(&keys[0]);
     strbuf_term(&keys[1]);
@@ -857,48 +876,93 @@ finish(struct run *run, struct etl_error *err)
     return 0;
 }
 
-/* Who holds the lock, from the ledger, for the message. */
+/* Who holds the lock, from the ledger, for the message: the latest run
+ * still marked running among those that can hold it. */
 static void
-describe_holder(PGconn *conn, char *buf, size_t size)
+describe_holder(struct run *run, char *buf, size_t size)
 {
-    PGresult *res = PQexec(conn, "SELECT id, command, started_at::text, coalesce(client_host, '?'),"
-                                 " coalesce(client_pid::text, '?') FROM devpulse_etl.runs"
-                                 " WHERE status = 'running' ORDER BY id DESC LIMIT 1");
+    const char *params[1] = {run->state->shard};
+    PGresult *res = PQexecParams(run->conn,
+                                 "SELECT id, command, shard, started_at::text,"
+                                 " coalesce(client_host, '?'), coalesce(client_pid::text, '?')"
+                                 " FROM devpulse_etl.runs WHERE status = 'running'"
+                                 "   AND ($1 = '1/1' OR shard IN ($1, '1/1'))"
+                                 " ORDER BY id DESC LIMIT 1", 1, NULL, params, NULL, NULL, 0);
 
     buf[0] = '\0';
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-        snprintf(buf, size, " (run %s, %s, started %s on %s, pid %s)", PQgetvalue(res, 0, 0),
-                 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-                 PQgetvalue(res, 0, 4));
+        snprintf(buf, size, " (by the ledger, run %s, %s%s%s, started %s on %s, pid %s)",
+                 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                 strcmp(PQgetvalue(res, 0, 2), "1/1") != 0 ? " shard " : "",
+                 strcmp(PQgetvalue(res, 0, 2), "1/1") != 0 ? PQgetvalue(res, 0, 2) : "",
+                 PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
     PQclear(res);
 }
 
-/* One try at the lock(s) of this run: 1 held, 0 busy, -1 error. */
+/* Runs a query that answers one boolean: 1 true, 0 false, -1 error. */
+static int
+query_bool(PGconn *conn, const char *what, const char *sql, int nparams,
+           const char *const *params, struct etl_error *err)
+{
+    PGresult *res = db_query(conn, what, sql, nparams, params, PGRES_TUPLES_OK, err);
+    int v;
+
+    if (res == NULL)
+        return -1;
+    v = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return v;
+}
+
+/*
+ * One try at the locks of this run: 1 held, 0 busy (err says why), -1 error.
+ * A shard holds (7236, 1) shared, (7238, N) shared, and its own
+ * (7237, N << 16 | K) exclusively, and refuses to run beside shards of
+ * another N, whose subjects overlap its own.
+ */
 static int
 try_lock(struct run *run, struct etl_error *err)
 {
-    char shard_key[16];
-    const char *params[1] = {shard_key};
-    PGresult *res;
-    bool got;
+    char n_text[16], key_text[16];
+    const char *params[1];
+    int got;
 
-    if (run->opts->shards <= 1)
-        res = db_query(run->conn, "taking the run lock",
-                       "SELECT pg_try_advisory_lock(7236, 1)", 0, NULL, PGRES_TUPLES_OK, err);
-    else {
-        snprintf(shard_key, sizeof shard_key, "%d", run->opts->shards << 16 | run->opts->shard);
-        /* Both or neither: a shard never keeps the shared lock alone. */
-        res = db_query(run->conn, "taking the run lock",
-                       "SELECT CASE WHEN pg_try_advisory_lock_shared(7236, 1) THEN"
-                       "  pg_try_advisory_lock(7237, $1::int)"
-                       "  OR (pg_advisory_unlock_shared(7236, 1) AND false) ELSE false END",
-                       1, params, PGRES_TUPLES_OK, err);
+    if (run->opts->shards <= 1) {
+        got = query_bool(run->conn, "taking the run lock", "SELECT pg_try_advisory_lock(7236, 1)",
+                         0, NULL, err);
+        if (got == 0)
+            etl_fail(err, "another devpulse-etl run holds the lock on this database");
+        return got;
     }
-    if (res == NULL)
-        return -1;
-    got = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    return got ? 1 : 0;
+    snprintf(n_text, sizeof n_text, "%d", run->opts->shards);
+    snprintf(key_text, sizeof key_text, "%d", run->opts->shards << 16 | run->opts->shard);
+    if ((got = query_bool(run->conn, "taking the run lock",
+                          "SELECT pg_try_advisory_lock_shared(7236, 1)", 0, NULL, err)) <= 0) {
+        if (got == 0)
+            etl_fail(err, "another devpulse-etl run holds the lock on this database");
+        return got;
+    }
+    params[0] = n_text;
+    got = query_bool(run->conn, "taking the run lock",
+                     "SELECT pg_try_advisory_lock_shared(7238, $1::int) AND NOT EXISTS ("
+                     "  SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                     "    AND database = (SELECT oid FROM pg_database"
+                     "                    WHERE datname = current_database())"
+                     "    AND classid = 7238 AND objid <> $1::int)", 1, params, err);
+    if (got == 0)
+        etl_fail(err, "shards of another count run on this database: every shard of a run"
+                 " must use the same N");
+    if (got == 1) {
+        params[0] = key_text;
+        got = query_bool(run->conn, "taking the run lock",
+                         "SELECT pg_try_advisory_lock(7237, $1::int)", 1, params, err);
+        if (got == 0)
+            etl_fail(err, "another devpulse-etl run holds the lock of shard %d/%d on this database",
+                     run->opts->shard, run->opts->shards);
+    }
+    if (got != 1)
+        PQclear(PQexec(run->conn, "SELECT pg_advisory_unlock_all()"));
+    return got;
 }
 
 static int
@@ -911,9 +975,11 @@ take_lock(struct run *run, struct etl_error *err)
 
     while ((got = try_lock(run, err)) == 0) {
         if (now_seconds() >= deadline) {
-            describe_holder(run->conn, holder, sizeof holder);
-            etl_fail(err, "another devpulse-etl run holds the lock on this database%s;"
-                     " try again later, or wait for it with --wait SECONDS", holder);
+            char why[sizeof err->text];
+
+            snprintf(why, sizeof why, "%s", err->text);
+            describe_holder(run, holder, sizeof holder);
+            etl_fail(err, "%s%s; try again later, or wait for it with --wait SECONDS", why, holder);
             return JOB_BUSY;
         }
         if (!told)
@@ -924,6 +990,63 @@ take_lock(struct run *run, struct etl_error *err)
             return -1;
     }
     return got < 0 ? -1 : 0;
+}
+
+/* Which session holds the lock for this run: its pid and start, which
+ * together name one backend for good (a pid alone may be reused). */
+static int
+remember_session(struct run *run, struct etl_error *err)
+{
+    PGresult *res = db_query(run->conn, "reading the session's identity",
+                             "SELECT pg_backend_pid() || ' ' || backend_start::text"
+                             " FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+                             0, NULL, PGRES_TUPLES_OK, err);
+
+    if (res == NULL)
+        return -1;
+    snprintf(run->state->session, sizeof run->state->session, "%s",
+             PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return 0;
+}
+
+/*
+ * A retry after the network failed: the server may not have noticed yet that
+ * the previous attempt's session is gone, and that session still holds the
+ * lock.  End it (it is this run's own), and wait until it has let go.
+ */
+static int
+end_lost_session(struct run *run, struct etl_error *err)
+{
+    const char *params[1] = {run->state->session};
+    int rc = 0;
+
+    if (run->state->session[0] == '\0')
+        return 0;
+    for (int i = 0; i < 50 && rc == 0; i++) {
+        /* Find it first, then end it by pid: a volatile function in a WHERE
+         * clause may be called for rows the rest of the clause rejects. */
+        PGresult *res = db_query(run->conn, "looking for the lost session",
+                                 "SELECT pid::text FROM pg_stat_activity"
+                                 " WHERE pid || ' ' || backend_start::text = $1",
+                                 1, params, PGRES_TUPLES_OK, err);
+        const char *pid[1];
+
+        if (res == NULL)
+            return -1;
+        if (PQntuples(res) == 0) {
+            PQclear(res);
+            break;          /* gone */
+        }
+        pid[0] = PQgetvalue(res, 0, 0);
+        if (query_bool(run->conn, "ending the lost session", "SELECT pg_terminate_backend($1::int)",
+                       1, pid, err) < 0)
+            rc = -1;
+        PQclear(res);
+        cancel_sleep_ms(100);
+    }
+    run->state->session[0] = '\0';
+    return rc;
 }
 
 /* Ids of this run's rows: its start millisecond and a tag that tells two
@@ -949,14 +1072,9 @@ find_resume(struct run *run, struct etl_error *err)
                               st->opts.to, st->opts.overwrite, &r, err) < 0)
         return -1;
     if (r.run_id == 0) {
-        if (strcmp(r.status, "succeeded") == 0) {
-            st->finished_nothing = true;
-            return 0;
-        }
-        if (!st->opts.has_range)
-            return etl_fail(err, "no backfill to resume in the ledger%s; give --from and --to",
-                            st->opts.shards > 1 ? " for this shard" : "");
-        return 0;       /* nothing matching: a fresh backfill of the range */
+        /* Nothing unfinished; with a range never backfilled, a fresh backfill. */
+        st->finished_nothing = !st->opts.has_range || strcmp(r.status, "succeeded") == 0;
+        return 0;
     }
     st->opts.has_range = true;
     st->opts.from = r.from;
@@ -1062,8 +1180,9 @@ attempt(struct job_state *st, struct etl_error *err)
     st->connected = false;
     if ((run.conn = db_connect(st->opts.dsn, err)) == NULL)
         return -1;
-    st->connected = true;
-    if ((rc = migrate_check_current(run.conn, err)) < 0 || (rc = take_lock(&run, err)) < 0 ||
+    st->connected = st->ever_connected = true;
+    if ((rc = migrate_check_current(run.conn, err)) < 0 || (rc = end_lost_session(&run, err)) < 0 ||
+        (rc = take_lock(&run, err)) < 0 || (rc = remember_session(&run, err)) < 0 ||
         (rc = open_ledger(&run, err)) < 0)
         goto out;
     if (st->finished_nothing)
@@ -1125,7 +1244,7 @@ worth_retrying(const struct job_state *st, int rc, const struct etl_error *err)
     /* A first connection that fails is a wrong DSN or a server that is down:
      * say so now.  After a loss, not getting back in is part of the loss. */
     if (!st->connected)
-        return st->run_id > 0;
+        return st->ever_connected;
     return etl_error_retryable(err);
 }
 

@@ -169,9 +169,15 @@ ledger_find_resumable(PGconn *conn, const char *shard, bool has_range, int32_t f
                    " FROM devpulse_etl.runs"
                    " WHERE command = 'backfill' AND shard = $1"
                    "   AND NOT coalesce((options->>'dry_run')::bool, false)"
+                   /* With a range: the last backfill of it, finished or not. */
                    "   AND ($2::date IS NULL OR ((options->>'from')::date = $2::date"
                    "        AND (options->>'to')::date = $3::date"
                    "        AND coalesce((options->>'overwrite')::bool, false) = $4::bool))"
+                   /* Without: the last one that did not finish and that no
+                    * later run took over. */
+                   "   AND ($2::date IS NOT NULL OR (status IN ('failed', 'cancelled')"
+                   "        AND NOT EXISTS (SELECT 1 FROM devpulse_etl.runs later"
+                   "                        WHERE later.resumes = runs.id)))"
                    " ORDER BY id DESC LIMIT 1",
                    4, params, PGRES_TUPLES_OK, err);
     if (res == NULL)

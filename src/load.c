@@ -29,11 +29,8 @@ static const char prepare_sql[] =
     "  id uuid, current_value numeric);"
     "TRUNCATE devpulse_stage, devpulse_goal_stage";
 
-/* COPY FROM is refused under row level security (a devpulse_etl member). */
-static bool direct_copy_allowed;
-
 int
-load_prepare(PGconn *conn, struct etl_error *err)
+load_prepare(PGconn *conn, bool *direct_copy, struct etl_error *err)
 {
     PGresult *res;
 
@@ -44,7 +41,8 @@ load_prepare(PGconn *conn, struct etl_error *err)
                    PGRES_TUPLES_OK, err);
     if (res == NULL)
         return -1;
-    direct_copy_allowed = PQgetvalue(res, 0, 0)[0] == 't';
+    /* COPY FROM is refused under row level security (a devpulse_etl member). */
+    *direct_copy = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     return 0;
 }
@@ -55,7 +53,8 @@ copy_in(PGconn *conn, const char *sql, const struct strbuf *const *bufs, size_t 
         const char *what, struct etl_error *err)
 {
     PGresult *res = PQexec(conn, sql);
-    const char *failure = NULL;
+    const char *abandon = NULL;     /* why we end the COPY ourselves */
+    bool send_failed = false;
     int rc = 0;
 
     if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -64,32 +63,38 @@ copy_in(PGconn *conn, const char *sql, const struct strbuf *const *bufs, size_t 
         return -1;
     }
     PQclear(res);
-    for (size_t i = 0; i < n_bufs && failure == NULL; i++) {
+    for (size_t i = 0; i < n_bufs && abandon == NULL && !send_failed; i++) {
         const struct strbuf *b = bufs[i];
 
         if (b->failed)
-            failure = "out of memory while formatting rows";
-        for (size_t off = 0; failure == NULL && off < b->len; off += COPY_CHUNK) {
+            abandon = "out of memory while formatting rows";
+        for (size_t off = 0; abandon == NULL && !send_failed && off < b->len; off += COPY_CHUNK) {
             size_t len = b->len - off < COPY_CHUNK ? b->len - off : COPY_CHUNK;
 
-            if (PQputCopyData(conn, b->data + off, (int) len) != 1)
-                failure = "sending COPY data failed";
+            send_failed = PQputCopyData(conn, b->data + off, (int) len) != 1;
         }
     }
-    if (PQputCopyEnd(conn, failure) != 1 && failure == NULL)
-        failure = "ending COPY failed";
+    if (!send_failed)
+        send_failed = PQputCopyEnd(conn, abandon) != 1;
+    /* The server's own error (a lost session, a unique violation) says most;
+     * the reason we abandoned the COPY, if we did, says more. */
     while ((res = PQgetResult(conn)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
-            if (failure != NULL)
-                etl_fail(err, "%s: %s", what, failure);
+            rc = -1;
+            if (abandon != NULL)
+                etl_fail(err, "%s: %s", what, abandon);
             else
                 db_fail(err, what, conn, res);
-            rc = -1;
         }
         PQclear(res);
+        if (PQstatus(conn) != CONNECTION_OK)
+            break;
     }
-    if (rc == 0 && failure != NULL)
-        rc = etl_fail(err, "%s: %s", what, failure);
+    if (rc == 0 && (abandon != NULL || send_failed))
+        rc = abandon != NULL ? etl_fail(err, "%s: %s", what, abandon)
+                             : db_fail(err, what, conn, NULL);
+    if (rc < 0 && err != NULL && PQstatus(conn) != CONNECTION_OK)
+        err->connection_lost = true;
     return rc;
 }
 
@@ -257,7 +262,7 @@ load_snapshots(PGconn *conn, const struct load_batch *batch, enum load_mode mode
     counts->staged += batch->rows;
     if (batch->rows == 0)
         return 0;
-    if (mode == LOAD_KEEP && !dry_run && direct_copy_allowed) {
+    if (mode == LOAD_KEEP && !dry_run && batch->direct_copy) {
         int rc;
 
         if (keys_are_free(conn, batch, &free_keys, err) < 0)

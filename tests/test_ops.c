@@ -158,8 +158,8 @@ Test(ops, concurrent_engines, .timeout = 300)
                           action, "backfill " YEAR " --batch-memory 1");
     cr_assert_eq(rc, 0, "%d: %s", rc, out);
     cr_expect(strstr(out, "second=3") != NULL, "%s", out);
-    cr_expect(strstr(out, "another devpulse-etl run holds the lock on this database (run 1,"
-                          " backfill, started") != NULL, "%s", out);
+    cr_expect(strstr(out, "another devpulse-etl run holds the lock on this database (by the ledger,"
+                          " run 1, backfill, started") != NULL, "%s", out);
     free(out);
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 1, "the second run left a row");
     cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0);
@@ -180,6 +180,13 @@ Test(ops, shard_locks)
     cr_expect_eq(fx_etl(&db, &out, "nightly --shard 2/2 --as-of " AS_OF), 0, "%s", out);
     free(out);
     cr_expect_eq(fx_etl(&db, &out, "nightly --as-of " AS_OF), 3, "%s", out);
+    free(out);
+    /* Shards of another N overlap these: refused. */
+    fx_exec(&db, "SELECT pg_advisory_lock_shared(7238, 2)");
+    cr_expect_eq(fx_etl(&db, &out, "nightly --shard 3/4 --as-of " AS_OF), 3, "%s", out);
+    cr_expect(strstr(out, "every shard of a run must use the same N") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_etl(&db, &out, "nightly --shard 2/2 --as-of " AS_OF), 0, "%s", out);
     free(out);
     fx_db_drop(&db);
 }
@@ -255,13 +262,12 @@ Test(ops, ledger_records_recovers_and_prunes)
     free(out);
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"
                              " WHERE started_at < now() - interval '5 days'"), 0);
-    /* A failing run says so, with its error. */
-    cr_expect_eq(fx_etl(&db, &out, "backfill --resume"), 1, "%s", out);
-    cr_expect(strstr(out, "no backfill to resume") != NULL, "%s", out);
+    /* Nothing to resume: said, and not a run of its own. */
+    cr_expect_eq(fx_etl(&db, &out, "backfill --resume"), 0, "%s", out);
+    cr_expect(strstr(out, "nothing to resume") != NULL, "%s", out);
     free(out);
-    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
-                             " AND command = 'backfill' AND error LIKE 'no backfill to resume%%'"), 0,
-                 "a run that never started records nothing");
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE command = 'backfill'"), 0,
+                 "a run that did nothing records nothing");
     fx_db_drop(&db);
 }
 
@@ -287,6 +293,8 @@ Test(ops, backfill_sigterm_twice_then_resume, .timeout = 300)
                              " AND error = 'cancelled by SIGTERM' AND subjects_done > 0"), 1);
     cr_expect_gt(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
     cr_expect_eq(fx_partial_diff(&db, YEAR_REF), 0, "a batch was left half written");
+    /* A later backfill that finishes does not hide the unfinished one. */
+    cr_assert_eq(fx_etl(&db, NULL, "backfill --from 2026-06-01 --to 2026-06-02 --as-of " AS_OF), 0);
 
     rc = fx_etl_meanwhile(&db, &out,
                           "SELECT EXISTS (SELECT 1 FROM devpulse_etl.runs r WHERE r.status = 'running'"
