@@ -53,6 +53,7 @@ struct job_options {
     bool overwrite, dry_run;    /* backfill */
     bool resume;                /* backfill: continue the last unfinished one */
     int workers;                /* connections reading the source; 0: one per core */
+    int loaders;                /* backfill: connections writing batches; 0: default (2) */
     size_t batch_bytes;         /* memory for one batch of subjects; 0: default */
     double wait_seconds;        /* how long to wait for the run lock; 0: not at all */
     int retries;                /* new attempts after a lost connection or serialization failure */

@@ -43,7 +43,7 @@ static const char *const command_names[N_COMMANDS] = {
 
 enum option_id {
     OPT_DSN, OPT_SOURCE_DSN, OPT_AS_OF, OPT_LOOKBACK, OPT_FROM, OPT_TO, OPT_OVERWRITE, OPT_DRY_RUN,
-    OPT_RESUME, OPT_WORKERS, OPT_BATCH_MEMORY, OPT_WAIT, OPT_RETRIES, OPT_KEEP_DAYS,
+    OPT_RESUME, OPT_WORKERS, OPT_LOADERS, OPT_BATCH_MEMORY, OPT_WAIT, OPT_RETRIES, OPT_KEEP_DAYS,
     OPT_SHARD, OPT_LOG_FORMAT, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
 };
 
@@ -70,6 +70,7 @@ static const struct option_def options[] = {
     {OPT_DRY_RUN, "dry-run", 0, ARG_FLAG, BIT(CMD_BACKFILL), true},
     {OPT_RESUME, "resume", 0, ARG_FLAG, BIT(CMD_BACKFILL), true},
     {OPT_WORKERS, "workers", 0, ARG_INTEGER, RUN_COMMANDS, true},
+    {OPT_LOADERS, "loaders", 0, ARG_INTEGER, BIT(CMD_BACKFILL), true},
     {OPT_BATCH_MEMORY, "batch-memory", 0, ARG_INTEGER, RUN_COMMANDS, true},
     {OPT_WAIT, "wait", 0, ARG_NUMBER, RUN_COMMANDS, true},
     {OPT_RETRIES, "retries", 0, ARG_INTEGER, RUN_COMMANDS, true},
@@ -120,6 +121,7 @@ usage(FILE *out)
           "  --resume             backfill: continue the last unfinished backfill (of this\n"
           "                       range, when given) where its committed batches end\n"
           "  --workers N          connections reading the source tables (default: cores)\n"
+          "  --loaders N          backfill: connections writing batches at once (default 2)\n"
           "  --batch-memory MB    memory for one batch of subjects and for the source rows\n"
           "                       held at once (default 256; the rest waits in $TMPDIR)\n"
           "  --wait SECONDS       wait this long for another run's lock (default: fail at once)\n"
@@ -278,6 +280,11 @@ apply_option(struct cli *cli, const struct option_def *opt, const char *value)
         if (!parse_whole(value, 1, 64, &n))
             return usage_error(cli, "invalid --workers \"%s\": expected 1 to 64", value);
         job->workers = (int) n;
+        break;
+    case OPT_LOADERS:
+        if (!parse_whole(value, 1, 16, &n))
+            return usage_error(cli, "invalid --loaders \"%s\": expected 1 to 16", value);
+        job->loaders = (int) n;
         break;
     case OPT_BATCH_MEMORY:
         if (!parse_whole(value, 1, 1 << 20, &n))

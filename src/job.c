@@ -33,12 +33,14 @@
 #include "ledger.h"
 #include "load.h"
 #include "metrics.h"
+#include "pipeline.h"
 #include "migrate.h"
 #include "scope.h"
 #include "tz.h"
 
 #define DEFAULT_BATCH_BYTES ((size_t) 256 << 20)
 #define DEFAULT_KEEP_DAYS 90
+#define DEFAULT_LOADERS 2
 #define ROW_BYTES_ESTIMATE 700
 #define LOCK_POLL_MS 250
 #define BACKOFF_FIRST_MS 1000
@@ -96,6 +98,8 @@ struct run {
     int n_parts;                /* partitions of the source (1: held whole) */
     int32_t *part_start;        /* partition p: subjects [part_start[p], part_start[p + 1]) */
     struct extract_router router;
+    struct pipeline *pipe;      /* backfill with several loaders, while batches run */
+    int batches_total;
     struct row_ids ids;
     uint64_t next_seq;
     struct strbuf goal_lines;
@@ -620,44 +624,67 @@ format_batch(struct run *run, int32_t first, int32_t count, const struct cells *
     return failed ? -1 : 0;
 }
 
+static enum load_mode
+load_mode_of(const struct job_options *opts)
+{
+    return opts->command == JOB_BACKFILL && !opts->overwrite ? LOAD_KEEP : LOAD_REPLACE;
+}
+
+/* The batch's rows, formatted and described for the loader, into pb. */
 static int
-run_batch(struct run *run, int32_t first, int32_t count, struct etl_error *err)
+prepare_batch(struct run *run, int32_t first, int32_t count, const struct cells *cells,
+              struct pipeline_batch *pb, struct etl_error *err)
+{
+    pb->bufs = calloc((size_t) count + 1, sizeof *pb->bufs);
+    pb->views = calloc((size_t) count + 1, sizeof *pb->views);
+    pb->n_bufs = (size_t) count;
+    strbuf_init(&pb->keys[0]);
+    strbuf_init(&pb->keys[1]);
+    if (pb->bufs == NULL || pb->views == NULL ||
+        format_batch(run, first, count, cells, pb->bufs, &pb->batch) < 0 ||
+        describe_batch(run, first, count, pb->keys, pb->dates, &pb->batch) < 0)
+        return etl_fail(err, "formatting rows: out of memory");
+    for (int32_t i = 0; i < count; i++)
+        pb->views[i] = &pb->bufs[i];
+    pb->batch.bufs = pb->views;
+    pb->batch.n_bufs = (size_t) count;
+    pb->batch.direct_copy = run->direct_copy;
+    return 0;
+}
+
+/*
+ * One batch: aggregate, format, then load it here, or hand it to the
+ * pipeline (backfill with several loaders); goals from the same cells.
+ */
+static int
+run_batch(struct run *run, int32_t first, int32_t count, const struct ledger_position *pos,
+          struct etl_error *err)
 {
     const struct agg_input in = {&run->src, &run->scope, &run->zones, run->min_data_day};
-    struct cells *cells = calloc((size_t) count, sizeof *cells);
-    struct strbuf *bufs = calloc((size_t) count, sizeof *bufs);
-    const struct strbuf **views = calloc((size_t) count, sizeof *views);
-    struct strbuf keys[2];
-    char dates[2][16];
-    struct load_batch batch;
+    struct cells *cells = calloc((size_t) count + 1, sizeof *cells);
+    struct pipeline_batch *pb = calloc(1, sizeof *pb);
     double t0 = now_seconds(), t1;
     int rc = -1;
-    enum load_mode mode = (run->opts->command == JOB_BACKFILL && !run->opts->overwrite)
-                              ? LOAD_KEEP : LOAD_REPLACE;
 
-    memset(&batch, 0, sizeof batch);
-    strbuf_init(&keys[0]);
-    strbuf_init(&keys[1]);
-    if (cells == NULL || bufs == NULL || views == NULL) {
+    if (cells == NULL || pb == NULL) {
         etl_fail(err, "batch: out of memory");
         goto out_free;
     }
-    if (agg_subjects(&in, first, count, run->need_from + first, cells, err) < 0)
+    if (agg_subjects(&in, first, count, run->need_from + first, cells, err) < 0 ||
+        prepare_batch(run, first, count, cells, pb, err) < 0)
         goto out_free;
-    if (format_batch(run, first, count, cells, bufs, &batch) < 0 ||
-        describe_batch(run, first, count, keys, dates, &batch) < 0) {
-        etl_fail(err, "formatting rows: out of memory");
-        goto out_free;
-    }
     t1 = now_seconds();
     run->report->seconds[PHASE_AGGREGATE] += t1 - t0;
-    for (int32_t i = 0; i < count; i++)
-        views[i] = &bufs[i];
-    batch.bufs = views;
-    batch.n_bufs = (size_t) count;
-    batch.direct_copy = run->direct_copy;
+    if (run->pipe != NULL) {
+        pb->pos = *pos;
+        rc = pipeline_submit(run->pipe, pb, err);
+        pb = NULL;      /* the pipeline took it */
+        run->report->seconds[PHASE_LOAD] += now_seconds() - t1;
+        goto out_free;
+    }
     if (run->opts->command != JOB_GOALS &&
-        load_snapshots(run->conn, &batch, mode, run->opts->dry_run, &run->report->snapshots, err) < 0)
+        load_snapshots(run->conn, &pb->batch, load_mode_of(run->opts), run->opts->dry_run,
+                       &run->report->snapshots, err) < 0)
         goto out_free;
     run->report->seconds[PHASE_LOAD] += now_seconds() - t1;
     t1 = now_seconds();
@@ -667,17 +694,10 @@ run_batch(struct run *run, int32_t first, int32_t count, struct etl_error *err)
     rc = 0;
 
 out_free:
-    for (int32_t i = 0; i < count; i++) {
-        if (cells != NULL)
-            cells_term(&cells[i]);
-        if (bufs != NULL)
-            strbuf_term(&bufs[i]);
-    }
-    strbuf_term(&keys[0]);
-    strbuf_term(&keys[1]);
+    for (int32_t i = 0; cells != NULL && i < count; i++)
+        cells_term(&cells[i]);
     free(cells);
-    free(bufs);
-    free(views);
+    pipeline_batch_free(pb);
     return rc;
 }
 
@@ -743,28 +763,55 @@ batch_size(const struct run *run, int32_t first, int32_t end, size_t budget)
     return count;
 }
 
-/* Backfill: what the ledger records with each batch, and keeps for a retry. */
+/* The position once the batch ending with subject last is committed. */
+static void
+advance_position(const struct run *run, struct ledger_position *pos, int32_t first, int32_t last)
+{
+    for (int32_t i = first; i <= last; i++)
+        pos->subjects_done += run->in_shard[i];
+    pos->has_last = true;
+    pos->last_is_workspace = run->scope.subjects[last].kind == SUBJECT_WORKSPACE;
+    pos->last_id = *subject_uuid(&run->src, &run->scope.subjects[last]);
+}
+
+/* Backfill on one connection: the batch's position, committed with it. */
 static int
-record_progress(struct run *run, int32_t last, struct etl_error *err)
+record_progress(struct run *run, const struct ledger_position *pos, struct etl_error *err)
 {
     struct job_state *st = run->state;
-    struct ledger_position pos = st->done;
-    struct ledger_counts counts;
+    struct ledger_counts counts = ledger_counts_of(st);
 
-    for (int32_t i = run->first_subject; i <= last; i++)
-        pos.subjects_done += run->in_shard[i];
-    pos.has_last = true;
-    pos.last_is_workspace = run->scope.subjects[last].kind == SUBJECT_WORKSPACE;
-    pos.last_id = *subject_uuid(&run->src, &run->scope.subjects[last]);
-    counts = ledger_counts_of(st);
-    if (ledger_progress(run->conn, st->run_id, &pos, &counts, err) < 0 ||
+    if (ledger_progress(run->conn, st->run_id, pos, &counts, err) < 0 ||
         commit_write(run, err) < 0)
         return -1;
-    st->done = pos;
+    st->done = *pos;
     st->committed = run->report->snapshots;
     st->batches_committed = run->report->batches;
-    run->first_subject = last + 1;
     return 0;
+}
+
+/* Backfill with several loaders: a batch is committed (pipeline's lock held). */
+static void
+on_committed(const struct load_counts *c, const struct ledger_position *pos, void *arg)
+{
+    struct run *run = arg;
+    struct job_state *st = run->state;
+    struct load_counts *t = &st->committed;
+
+    for (int k = 0; k < 4; k++)
+        for (int b = 0; b < 3; b++)
+            t->by_kind[k][b] += c->by_kind[k][b];
+    t->staged += c->staged;
+    t->inserted += c->inserted;
+    t->replaced += c->replaced;
+    t->unchanged += c->unchanged;
+    t->kept += c->kept;
+    t->copied += c->copied;
+    st->done = *pos;
+    st->batches_committed++;
+    run->report->snapshots = st->committed;
+    run->report->batches = st->batches_committed;
+    report_progress(run, JOB_EVENT_BATCH, pos->subjects_done, run->batches_total);
 }
 
 /* The batches of partition p's subjects that this run still has to do. */
@@ -796,49 +843,81 @@ enter_part(struct run *run, int p, struct etl_error *err)
 }
 
 static int
-run_part(struct run *run, int p, size_t budget, bool commit_each, int32_t *done, int total,
-         struct etl_error *err)
+run_part(struct run *run, int p, size_t budget, bool commit_each,
+         struct ledger_position *position, struct etl_error *err)
 {
     int32_t end = run->part_start[p + 1];
     int32_t first = run->part_start[p] > run->first_subject ? run->part_start[p] : run->first_subject;
 
     while (first < end) {
         int32_t count = batch_size(run, first, end, budget);
+        struct ledger_position pos = *position;
 
+        advance_position(run, &pos, first, first + count - 1);
         if (check_cancel(err) < 0)
             return -1;
-        if (!run->in_write_txn && begin_write(run, err) < 0)
+        if (run->pipe == NULL && !run->in_write_txn && begin_write(run, err) < 0)
             return -1;
-        if (run_batch(run, first, count, err) < 0)
+        if (run_batch(run, first, count, &pos, err) < 0)
             return -1;
-        run->report->batches++;
-        for (int32_t i = first; i < first + count; i++)
-            *done += run->in_shard[i];
-        if (commit_each && record_progress(run, first + count - 1, err) < 0)
-            return -1;
-        report_progress(run, JOB_EVENT_BATCH, *done, total);
+        *position = pos;
         first += count;
+        if (run->pipe != NULL)
+            continue;       /* counted and reported as the loaders commit */
+        run->report->batches++;
+        if (commit_each && record_progress(run, &pos, err) < 0)
+            return -1;
+        report_progress(run, JOB_EVENT_BATCH, pos.subjects_done, run->batches_total);
     }
     return 0;
 }
 
+/*
+ * The batches, partition by partition.  A backfill that commits batch by
+ * batch loads them on several connections (--loaders, pipeline.c) while the
+ * next batch is computed; then each batch gets a share of the memory budget.
+ */
 static int
 run_batches(struct run *run, struct etl_error *err)
 {
     size_t budget = run->opts->batch_bytes ? run->opts->batch_bytes : DEFAULT_BATCH_BYTES;
     bool commit_each = run->opts->command == JOB_BACKFILL && !run->opts->dry_run;
-    int32_t done = run->state->done.subjects_done;
-    int total = run->report->batches;
+    int loaders = run->opts->loaders > 0 ? run->opts->loaders : DEFAULT_LOADERS;
+    struct ledger_position position = run->state->done;
+    double t0;
+    int rc = 0;
 
-    for (int p = 0; p < run->n_parts; p++)
-        total += part_batches(run, p, budget);
-    report_progress(run, JOB_EVENT_EXTRACTED, done, total);
-    for (int p = 0; p < run->n_parts; p++)
-        if (part_batches(run, p, budget) > 0 && (enter_part(run, p, err) < 0 ||
-                                                 run_part(run, p, budget, commit_each, &done,
-                                                          total, err) < 0))
+    if (commit_each && loaders > 1) {
+        struct ledger_counts base = ledger_counts_of(run->state);
+
+        budget /= (size_t) loaders + 1;     /* the loaders' batches and the next one */
+        base.rows_written = (int64_t) (run->state->committed.inserted +
+                                       run->state->committed.replaced);
+        run->pipe = pipeline_start(run->opts->dsn, loaders, run->state->run_id,
+                                   load_mode_of(run->opts), &base, on_committed, run, err);
+        if (run->pipe == NULL)
             return -1;
-    return 0;
+    }
+    run->batches_total = run->report->batches;
+    for (int p = 0; p < run->n_parts; p++)
+        run->batches_total += part_batches(run, p, budget);
+    report_progress(run, JOB_EVENT_EXTRACTED, position.subjects_done, run->batches_total);
+    for (int p = 0; p < run->n_parts && rc == 0; p++)
+        if (part_batches(run, p, budget) > 0 &&
+            (enter_part(run, p, err) < 0 || run_part(run, p, budget, commit_each, &position, err) < 0))
+            rc = -1;
+    if (run->pipe != NULL) {
+        struct etl_error pipe_err;
+
+        t0 = now_seconds();
+        if (pipeline_finish(run->pipe, &pipe_err) < 0 && rc == 0) {
+            *err = pipe_err;
+            rc = -1;
+        }
+        run->pipe = NULL;
+        run->report->seconds[PHASE_LOAD] += now_seconds() - t0;
+    }
+    return rc;
 }
 
 static int
