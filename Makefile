@@ -53,7 +53,7 @@ help:
 	@echo "make test     all tests against a throwaway PostgreSQL"
 	@echo "make asan     the tests under AddressSanitizer + UBSan"
 	@echo "make tsan     the OpenMP kernel under ThreadSanitizer (clang + libomp)"
-	@echo "make bench    benchmarks (bench/run)"
+	@echo "make bench    benchmarks (bench/run \$$(BENCH_ARGS)), writes bench/RESULTS.md"
 	@echo "make install  install the binary into \$$(DESTDIR)\$$(BINDIR)"
 
 deps:
@@ -102,8 +102,9 @@ asan: deps
 tsan: deps
 	tests/run-tsan
 
+# BENCH_ARGS: options for bench/run, e.g. BENCH_ARGS='--users 500 --days 120'.
 bench: deps all
-	bench/run
+	bench/run $(BENCH_ARGS)
 
 demo: deps
 	$(MAKE) --no-print-directory all
