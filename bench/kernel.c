@@ -27,7 +27,10 @@
  * connection is aggregated for the member and for each workspace).
  * minflt_per_pass and sys_share (system CPU time / all CPU time) are the
  * process's getrusage over the timed passes: what the kernel spends in the
- * operating system, i.e. page faults on freshly allocated cells.
+ * operating system, i.e. page faults on freshly allocated cells.  A last line
+ *   memory source_rows_mib R batch_cells_mib C
+ * gives the bytes of the decoded platform rows (with their per-connection
+ * offsets and the connection map) and of the largest batch's cells.
  * Exit status: 0 done, 1 failure, 2 usage error.
  */
 #include <omp.h>
@@ -180,9 +183,9 @@ load_world(const struct options *o, struct world *w, struct etl_error *err)
         PQclear(PQexec(w->conn, "ROLLBACK"));
         return -1;
     }
-    if (extract_bulk(w->conn, o->dsn, snapshot, omp_get_num_procs(), w->scope.wanted, &w->src,
-                     &w->stats, err) < 0 ||
-        scope_resolve_repositories(&w->src, &w->scope, err) < 0)
+    if (extract_bulk(w->conn, o->dsn, snapshot, omp_get_num_procs(), w->scope.wanted, NULL,
+                     &w->src, &w->stats, err) < 0 ||
+        scope_resolve_repositories(&w->src, &w->scope, 0, w->scope.n_subjects, err) < 0)
         return -1;
     w->min_data_day = min_data_day(&w->src);
     lo = w->src.min_instant < o->as_of ? w->src.min_instant : o->as_of;
@@ -233,10 +236,25 @@ rows_visited(const struct source *src, const struct subject *s)
     return n;
 }
 
-/* One pass over every subject; returns the seconds spent in agg_subjects. */
+#define TABLE_BYTES(t, n_conns) ((t).n * sizeof *(t).rows + ((size_t) (n_conns) + 2) * sizeof(size_t))
+
+/* What the decoded platform rows take in memory. */
+static size_t
+source_rows_bytes(const struct source *src)
+{
+    int32_t nc = src->n_connections;
+
+    return TABLE_BYTES(src->contributions, nc) + TABLE_BYTES(src->channel_stats, nc) +
+           TABLE_BYTES(src->repositories, nc) + TABLE_BYTES(src->videos, nc) +
+           TABLE_BYTES(src->articles, nc) +
+           src->connection_index.cap * (sizeof(struct uuid) + sizeof(int32_t));
+}
+
+/* One pass over every subject; returns the seconds spent in agg_subjects
+ * and raises *max_cells to the largest batch's cell bytes. */
 static double
 one_pass(const struct world *w, const struct options *o, struct cells *cells,
-         struct etl_error *err)
+         size_t *max_cells, struct etl_error *err)
 {
     const struct agg_input in = {&w->src, &w->scope, &w->zones, w->min_data_day};
     double spent = 0;
@@ -246,10 +264,15 @@ one_pass(const struct world *w, const struct options *o, struct cells *cells,
                                                                 : o->batch;
         double t0 = now_seconds();
         int rc = agg_subjects(&in, first, count, w->need_from + first, cells, err);
+        size_t bytes = 0;
 
         spent += now_seconds() - t0;
-        for (int32_t i = 0; i < count; i++)
+        for (int32_t i = 0; i < count; i++) {
+            bytes += ((size_t) cells[i].n + 1) * N_SERIES * sizeof(int64_t);
             cells_term(&cells[i]);
+        }
+        if (bytes > *max_cells)
+            *max_cells = bytes;
         if (rc < 0)
             return -1;
     }
@@ -275,7 +298,7 @@ measure(const struct world *w, const struct options *o, struct etl_error *err)
 {
     int counts[3] = {1, 2, omp_get_num_procs()};
     struct cells *cells = calloc((size_t) o->batch, sizeof *cells);
-    size_t in_scope = 0, visited = 0;
+    size_t in_scope = 0, visited = 0, max_cells = 0;
     double t[MAX_REPS], sys, user;
     struct rusage before, after;
 
@@ -290,11 +313,11 @@ measure(const struct world *w, const struct options *o, struct etl_error *err)
         if (c == 2 && (counts[2] == 1 || counts[2] == 2))
             break;              /* "all" is one of the counts already measured */
         omp_set_num_threads(counts[c]);
-        if (one_pass(w, o, cells, err) < 0)      /* warm-up: page faults, caches */
+        if (one_pass(w, o, cells, &max_cells, err) < 0)      /* warm-up: page faults, caches */
             goto out_fail;
         getrusage(RUSAGE_SELF, &before);
         for (int r = 0; r < o->reps; r++)
-            if ((t[r] = one_pass(w, o, cells, err)) < 0)
+            if ((t[r] = one_pass(w, o, cells, &max_cells, err)) < 0)
                 goto out_fail;
         getrusage(RUSAGE_SELF, &after);
         qsort(t, (size_t) o->reps, sizeof t[0], compare_doubles);
@@ -307,6 +330,8 @@ measure(const struct world *w, const struct options *o, struct etl_error *err)
                sys + user > 0 ? sys / (sys + user) : 0.0);
         fflush(stdout);
     }
+    printf("memory source_rows_mib %.1f batch_cells_mib %.1f\n",
+           (double) source_rows_bytes(&w->src) / 1048576, (double) max_cells / 1048576);
     free(cells);
     return 0;
 
@@ -320,7 +345,7 @@ main(int argc, char **argv)
 {
     struct options o;
     struct world w;
-    struct etl_error err = {""};
+    struct etl_error err = {0};
     int rc = parse_options(argc, argv, &o);
 
     if (rc != 0)
