@@ -97,7 +97,7 @@ asan: deps
 	$(MAKE) --no-print-directory BUILD=build-asan \
 	    OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    build-asan/devpulse-tests build-asan/devpulse-etl build-asan/bench/gen
-	ASAN_OPTIONS=detect_leaks=1 tests/run-tests build-asan/devpulse-tests build-asan/devpulse-etl
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp tests/run-tests build-asan/devpulse-tests build-asan/devpulse-etl
 
 tsan: deps
 	tests/run-tsan

@@ -587,7 +587,7 @@ typedef struct {
     char platform_user_id[32];
     int64_t created_at;
     int64_t last_synced_at;     /* NO_TIME: never */
-    char sync_hms[9];           /* time of day the daily rows were written */
+    char sync_hms[24];          /* time of day the daily rows were written */
     int first_item;             /* repositories / videos / articles */
     int n_items;
 } conn_row;
