@@ -26,6 +26,9 @@ struct load_counts {
     size_t copied;            /* of inserted, rows COPYed straight into the table */
 };
 
+/* Adds the counts of c to those of to. */
+void load_counts_add(struct load_counts *to, const struct load_counts *c);
+
 /* Creates the session's temporary staging tables (once per session) and
  * finds out whether COPY may write analytics_snapshots directly (it may not
  * under row level security). */

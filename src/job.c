@@ -796,17 +796,8 @@ on_committed(const struct load_counts *c, const struct ledger_position *pos, voi
 {
     struct run *run = arg;
     struct job_state *st = run->state;
-    struct load_counts *t = &st->committed;
 
-    for (int k = 0; k < 4; k++)
-        for (int b = 0; b < 3; b++)
-            t->by_kind[k][b] += c->by_kind[k][b];
-    t->staged += c->staged;
-    t->inserted += c->inserted;
-    t->replaced += c->replaced;
-    t->unchanged += c->unchanged;
-    t->kept += c->kept;
-    t->copied += c->copied;
+    load_counts_add(&st->committed, c);
     st->done = *pos;
     st->batches_committed++;
     run->report->snapshots = st->committed;

@@ -1,7 +1,8 @@
 /*
  * load.c: COPY ... FROM STDIN, staging table, upsert.
  *
- * Entry points: load_prepare, load_snapshots, load_apply_goals.  The rows
+ * Entry points: load_prepare, load_snapshots, load_apply_goals,
+ * load_counts_add.  The rows
  * arrive in unique-key order with time-ordered ids; both paths keep that
  * order (the upsert by ORDER BY) so that index pages are filled left to
  * right.  A replaced row takes the new metrics and, for a workspace, the
@@ -248,6 +249,20 @@ copy_direct(PGconn *conn, const struct load_batch *b, struct etl_error *err)
         return -1;
     return db_exec(conn, "rolling back to the savepoint",
                    "ROLLBACK TO devpulse_direct", err) < 0 ? -1 : 0;
+}
+
+void
+load_counts_add(struct load_counts *to, const struct load_counts *c)
+{
+    for (int k = 0; k < 4; k++)
+        for (int t = 0; t < 3; t++)
+            to->by_kind[k][t] += c->by_kind[k][t];
+    to->staged += c->staged;
+    to->inserted += c->inserted;
+    to->replaced += c->replaced;
+    to->unchanged += c->unchanged;
+    to->kept += c->kept;
+    to->copied += c->copied;
 }
 
 int

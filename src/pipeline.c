@@ -24,6 +24,7 @@ struct loader {
     PGconn *conn;
     struct pipeline_batch *job;     /* NULL when idle */
     long seq;                       /* the job's batch number */
+    bool direct_copy;               /* load_prepare's answer for this session */
     bool started;
 };
 
@@ -68,20 +69,6 @@ fail_locked(struct pipeline *p, const struct etl_error *err)
     pthread_cond_broadcast(&p->changed);
 }
 
-static void
-add_counts(struct load_counts *to, const struct load_counts *c)
-{
-    for (int k = 0; k < 4; k++)
-        for (int t = 0; t < 3; t++)
-            to->by_kind[k][t] += c->by_kind[k][t];
-    to->staged += c->staged;
-    to->inserted += c->inserted;
-    to->replaced += c->replaced;
-    to->unchanged += c->unchanged;
-    to->kept += c->kept;
-    to->copied += c->copied;
-}
-
 /* Waits for this batch's turn; false when the pipeline failed meanwhile. */
 static bool
 wait_turn(struct pipeline *p, long seq, struct ledger_counts *counts)
@@ -112,8 +99,8 @@ load_one(struct loader *l, struct pipeline_batch *b, long seq)
     if (db_exec(l->conn, "starting a batch", "BEGIN", &err) < 0)
         goto out_fail;
     in_txn = true;
-    if (load_prepare(l->conn, &b->batch.direct_copy, &err) < 0 ||
-        load_snapshots(l->conn, &b->batch, p->mode, false, &counts, &err) < 0)
+    b->batch.direct_copy = l->direct_copy;
+    if (load_snapshots(l->conn, &b->batch, p->mode, false, &counts, &err) < 0)
         goto out_fail;
     if (!wait_turn(p, seq, &ledger))
         goto out_rollback;      /* another batch failed first */
@@ -122,7 +109,7 @@ load_one(struct loader *l, struct pipeline_batch *b, long seq)
         db_exec(l->conn, "committing a batch", "COMMIT", &err) < 0)
         goto out_fail;
     pthread_mutex_lock(&p->lock);
-    add_counts(&p->total, &counts);
+    load_counts_add(&p->total, &counts);
     p->next_commit++;
     if (p->cb != NULL)
         p->cb(&counts, &b->pos, p->cb_arg);
@@ -219,7 +206,9 @@ pipeline_start(const char *dsn, int n, int64_t run_id, enum load_mode mode,
         struct loader *l = &p->loaders[i];
 
         l->p = p;
-        if ((l->conn = db_connect(dsn, err)) == NULL)
+        /* The staging tables live as long as the session: made once here. */
+        if ((l->conn = db_connect(dsn, err)) == NULL ||
+            load_prepare(l->conn, &l->direct_copy, err) < 0)
             goto out_fail;
         if (pthread_create(&l->thread, NULL, loader_main, l) != 0) {
             etl_fail(err, "starting the loaders: cannot create a thread");
