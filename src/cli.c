@@ -11,6 +11,7 @@
  * run holds the lock; 130 / 143 stopped by SIGINT / SIGTERM (rolled back).
  */
 #include <jansson.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -933,6 +934,22 @@ run_job(struct cli *cli)
     return rc == JOB_BUSY ? EXIT_BUSY : EXIT_FAILED;
 }
 
+/*
+ * glibc keeps freed memory for reuse: it raises its mmap threshold each time
+ * a large block is freed, so later large blocks come from heaps it rarely
+ * gives back, and each thread that allocates gets a heap of its own.  A run
+ * frees and reallocates large buffers all the time (source chunks, batches),
+ * so its resident memory would follow the largest mix it ever held rather
+ * than what it holds.  A fixed threshold and two heaps keep the peak close
+ * to what --batch-memory bounds.
+ */
+static void
+limit_malloc_retention(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_ARENA_MAX, 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -951,6 +968,7 @@ main(int argc, char **argv)
         return EXIT_FAILED;
     }
     json_object_seed(0);
+    limit_malloc_retention();
     if ((status = parse_args(argc, argv, &cli, &jf)) != EXIT_OK) {
         fprintf(stderr, "devpulse-etl: %s\nTry 'devpulse-etl --help' for more information.\n",
                 cli.message);

@@ -604,6 +604,27 @@ chunk_append(struct chunk *c, size_t row_size, void **slot)
     return 0;
 }
 
+/* Gives back the room a chunk's doubling left unused: a chunk is held until
+ * the merge, and that room would otherwise be up to half of it. */
+static void
+chunk_fit(struct chunk *c)
+{
+    char *rows;
+
+    if (c->n == c->cap)
+        return;
+    if (c->n == 0) {
+        free(c->rows);
+        c->rows = NULL;
+        c->cap = 0;
+        return;
+    }
+    if ((rows = realloc(c->rows, c->n * bulk_specs[c->table].row_size)) != NULL) {
+        c->rows = rows;
+        c->cap = c->n;
+    }
+}
+
 static void
 chunk_sql(const struct chunk *c, char *buf, size_t size)
 {
@@ -711,6 +732,7 @@ chunk_copy(PGconn *conn, struct chunk *c, const struct uuid_map *conns, const bo
         local_failure = true;
     }
     c->failed = local_failure;
+    chunk_fit(c);
 }
 
 static PGconn *
@@ -978,52 +1000,109 @@ run_chunks(const char *dsn, const char *snapshot_id, int workers, struct chunk *
     return failed ? -1 : 0;
 }
 
-/* Counting sort of the chunks' rows of one table by connection. */
+/*
+ * Grouping rows by connection: a counting sort, in two passes over the rows
+ * (count, then place), so that only the sorted copy is built and never a
+ * second one.  A table's arrays go to src when its rows are all placed.
+ */
+struct merge {
+    int32_t n_conns;
+    size_t *off[N_BULK];        /* calloc'd, n_conns + 2: counts, then offsets */
+    size_t *pos[N_BULK];        /* the next free slot of each connection */
+    char *rows[N_BULK];
+};
+
 static int
-merge_table(struct chunk *chunks, int n_chunks, enum bulk_table t, int32_t n_conns,
-            void **rows_out, size_t *n_out, size_t **off_out)
+merge_start(struct merge *m, int32_t n_conns)
 {
-    size_t row_size = bulk_specs[t].row_size, total = 0;
-    size_t *off = calloc((size_t) n_conns + 2, sizeof *off);
-    size_t *pos;
-    char *rows;
-
-    if (off == NULL)
-        return -1;
-    for (int i = 0; i < n_chunks; i++) {
-        if (chunks[i].table != t)
-            continue;
-        for (size_t r = 0; r < chunks[i].n; r++)
-            off[*(int32_t *) (chunks[i].rows + r * row_size) + 1]++;
-        total += chunks[i].n;
-    }
-    for (int32_t c = 0; c < n_conns; c++)
-        off[c + 1] += off[c];
-    rows = malloc(total ? total * row_size : 1);
-    pos = malloc(sizeof *pos * ((size_t) n_conns + 1));
-    if (rows == NULL || pos == NULL) {
-        free(off);
-        free(rows);
-        free(pos);
-        return -1;
-    }
-    memcpy(pos, off, sizeof *pos * ((size_t) n_conns + 1));
-    for (int i = 0; i < n_chunks; i++) {
-        if (chunks[i].table != t)
-            continue;
-        for (size_t r = 0; r < chunks[i].n; r++) {
-            const char *row = chunks[i].rows + r * row_size;
-
-            memcpy(rows + pos[*(const int32_t *) row]++ * row_size, row, row_size);
-        }
-        free(chunks[i].rows);
-        chunks[i].rows = NULL;
-    }
-    free(pos);
-    *rows_out = rows;
-    *n_out = total;
-    *off_out = off;
+    memset(m, 0, sizeof *m);
+    m->n_conns = n_conns;
+    for (int t = 0; t < N_BULK; t++)
+        if ((m->off[t] = calloc((size_t) n_conns + 2, sizeof(size_t))) == NULL)
+            return -1;
     return 0;
+}
+
+static void
+merge_count(struct merge *m, enum bulk_table t, const char *rows, size_t n)
+{
+    size_t row_size = bulk_specs[t].row_size;
+
+    for (size_t r = 0; r < n; r++)
+        m->off[t][*(const int32_t *) (rows + r * row_size) + 1]++;
+}
+
+/* From table t's counts to its offsets and room for its rows. */
+static int
+merge_reserve(struct merge *m, enum bulk_table t)
+{
+    size_t *off = m->off[t];
+    size_t n_pos = (size_t) m->n_conns + 1;
+
+    for (int32_t c = 0; c < m->n_conns; c++)
+        off[c + 1] += off[c];
+    m->rows[t] = malloc(off[m->n_conns] ? off[m->n_conns] * bulk_specs[t].row_size : 1);
+    m->pos[t] = malloc(sizeof(size_t) * n_pos);
+    if (m->rows[t] == NULL || m->pos[t] == NULL)
+        return -1;
+    memcpy(m->pos[t], off, sizeof(size_t) * n_pos);
+    return 0;
+}
+
+static void
+merge_place(struct merge *m, enum bulk_table t, const char *rows, size_t n)
+{
+    size_t row_size = bulk_specs[t].row_size;
+
+    for (size_t r = 0; r < n; r++) {
+        const char *row = rows + r * row_size;
+
+        memcpy(m->rows[t] + m->pos[t][*(const int32_t *) row]++ * row_size, row, row_size);
+    }
+}
+
+/* Where table t's rows live in src. */
+static void
+table_of(struct source *src, enum bulk_table t, void ***rows, size_t **n, size_t ***off)
+{
+#define TABLE_OF(field) \
+    do { *rows = (void **) &src->field.rows; *n = &src->field.n; *off = &src->field.off; } while (0)
+    switch (t) {
+    case T_CONTRIB: TABLE_OF(contributions); break;
+    case T_STATS: TABLE_OF(channel_stats); break;
+    case T_REPOS: TABLE_OF(repositories); break;
+    case T_VIDEOS: TABLE_OF(videos); break;
+    default: TABLE_OF(articles); break;
+    }
+#undef TABLE_OF
+}
+
+/* Hands table t's placed rows to src. */
+static void
+merge_give(struct merge *m, enum bulk_table t, struct source *src)
+{
+    void **rows;
+    size_t *n, **off;
+
+    table_of(src, t, &rows, &n, &off);
+    *rows = m->rows[t];
+    *n = m->off[t][m->n_conns];
+    *off = m->off[t];
+    free(m->pos[t]);
+    m->rows[t] = NULL;
+    m->off[t] = NULL;
+    m->pos[t] = NULL;
+}
+
+/* Frees what merge_give did not hand over (after a failure). */
+static void
+merge_end(struct merge *m)
+{
+    for (int t = 0; t < N_BULK; t++) {
+        free(m->off[t]);
+        free(m->pos[t]);
+        free(m->rows[t]);
+    }
 }
 
 static int
@@ -1071,18 +1150,31 @@ order_by_day(struct source *src)
     }
 }
 
-#define MERGE_INTO(table_enum, field) \
-    merge_table(chunks, n_chunks, table_enum, src->n_connections, \
-                (void **) &src->field.rows, &src->field.n, &src->field.off)
-
 /* The chunks' rows into src's tables, grouped by connection and, within a
- * connection, the date-typed ones by day. */
+ * connection, the date-typed ones by day.  Table by table, each chunk freed
+ * once placed: the peak is the chunks plus one sorted table. */
 static int
 merge_all(struct chunk *chunks, int n_chunks, struct source *src, struct etl_error *err)
 {
-    if (MERGE_INTO(T_CONTRIB, contributions) < 0 || MERGE_INTO(T_STATS, channel_stats) < 0 ||
-        MERGE_INTO(T_REPOS, repositories) < 0 || MERGE_INTO(T_VIDEOS, videos) < 0 ||
-        MERGE_INTO(T_ARTICLES, articles) < 0)
+    struct merge m;
+    int rc = merge_start(&m, src->n_connections);
+
+    for (int t = 0; t < N_BULK && rc == 0; t++) {
+        for (int i = 0; i < n_chunks; i++)
+            if (chunks[i].table == (enum bulk_table) t)
+                merge_count(&m, t, chunks[i].rows, chunks[i].n);
+        if ((rc = merge_reserve(&m, t)) < 0)
+            break;
+        for (int i = 0; i < n_chunks; i++)
+            if (chunks[i].table == (enum bulk_table) t) {
+                merge_place(&m, t, chunks[i].rows, chunks[i].n);
+                free(chunks[i].rows);
+                chunks[i].rows = NULL;
+            }
+        merge_give(&m, t, src);
+    }
+    merge_end(&m);
+    if (rc < 0)
         return etl_fail(err, "extract: out of memory");
     order_by_day(src);
     return 0;
@@ -1151,54 +1243,70 @@ free_bulk(struct source *src)
     FREE_TABLE(src->articles);
 }
 
-/* Reads the blocks of one spill file into one pseudo-chunk per table. */
+/* Rows of a spill file are read back in pieces of this size. */
+#define SPILL_PIECE_BYTES ((size_t) 1 << 20)
+
+typedef void spill_visit_fn(struct merge *m, enum bulk_table t, const char *rows, size_t n);
+
+/* Hands every row of spill file f to visit, block by block, piece by piece. */
 static int
-read_spill(FILE *f, struct chunk chunks[N_BULK], struct etl_error *err)
+scan_spill(FILE *f, char *piece, spill_visit_fn *visit, struct merge *m, struct etl_error *err)
 {
     struct spill_header h;
 
     if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
         return etl_fail(err, "reading a spill file: %s", strerror(errno));
     while (fread(&h, sizeof h, 1, f) == 1) {
-        struct chunk *c;
-        size_t row_size;
+        size_t row_size, per_piece;
 
         if (h.table < 0 || h.table >= N_BULK)
             return etl_fail(err, "reading a spill file: bad block");
-        c = &chunks[h.table];
         row_size = bulk_specs[h.table].row_size;
-        if (c->n + h.n > c->cap) {
-            char *rows = realloc(c->rows, (c->n + h.n) * row_size);
+        per_piece = SPILL_PIECE_BYTES / row_size;
+        for (uint64_t done = 0; done < h.n;) {
+            size_t n = h.n - done < per_piece ? (size_t) (h.n - done) : per_piece;
 
-            if (rows == NULL)
-                return etl_fail(err, "reading a spill file: out of memory");
-            c->rows = rows;
-            c->cap = c->n + h.n;
+            if (fread(piece, row_size, n, f) != n)
+                return etl_fail(err, "reading a spill file: truncated");
+            visit(m, (enum bulk_table) h.table, piece, n);
+            done += n;
         }
-        if (fread(c->rows + c->n * row_size, row_size, h.n, f) != h.n)
-            return etl_fail(err, "reading a spill file: truncated");
-        c->n += h.n;
     }
     if (ferror(f))
         return etl_fail(err, "reading a spill file: %s", strerror(errno));
     return 0;
 }
 
+/* Reads partition part's spill file twice (count, place): the partition's
+ * rows are in memory once, not twice. */
 int
 extract_load_part(struct extract_router *r, int part, struct source *src, struct etl_error *err)
 {
-    struct chunk chunks[N_BULK];
+    struct merge m;
+    char *piece = malloc(SPILL_PIECE_BYTES);
     int rc = -1;
 
-    memset(chunks, 0, sizeof chunks);
-    for (int t = 0; t < N_BULK; t++)
-        chunks[t].table = (enum bulk_table) t;
     free_bulk(src);
-    if (read_spill(r->files[part], chunks, err) == 0)
-        rc = merge_all(chunks, N_BULK, src, err);
-
+    if (merge_start(&m, src->n_connections) < 0 || piece == NULL) {
+        etl_fail(err, "reading a spill file: out of memory");
+        goto out;
+    }
+    if (scan_spill(r->files[part], piece, merge_count, &m, err) < 0)
+        goto out;
     for (int t = 0; t < N_BULK; t++)
-        free(chunks[t].rows);
+        if (merge_reserve(&m, t) < 0) {
+            etl_fail(err, "reading a spill file: out of memory");
+            goto out;
+        }
+    if (scan_spill(r->files[part], piece, merge_place, &m, err) < 0)
+        goto out;
+    for (int t = 0; t < N_BULK; t++)
+        merge_give(&m, t, src);
+    order_by_day(src);
+    rc = 0;
+out:
+    merge_end(&m);
+    free(piece);
     /* Each partition is read once: give its disk space back now. */
     fclose(r->files[part]);
     r->files[part] = NULL;

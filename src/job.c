@@ -39,6 +39,9 @@
 #include "tz.h"
 
 #define DEFAULT_BATCH_BYTES ((size_t) 256 << 20)
+/* The source rows held at once get this fraction of the batch memory: with
+ * a fixed share (not "whatever fits") the peak stays the same as users grow. */
+#define SOURCE_SHARE 4
 #define DEFAULT_KEEP_DAYS 90
 #define DEFAULT_LOADERS 2
 #define ROW_BYTES_ESTIMATE 700
@@ -346,7 +349,8 @@ max_spill_files(void)
 static int
 plan_partitions(struct run *run, struct etl_error *err)
 {
-    size_t budget = run->opts->batch_bytes ? run->opts->batch_bytes : DEFAULT_BATCH_BYTES;
+    size_t budget = (run->opts->batch_bytes ? run->opts->batch_bytes : DEFAULT_BATCH_BYTES) /
+                    SOURCE_SHARE;
     size_t estimate, total = 0, acc = 0;
     int32_t n = run->scope.n_subjects;
     int parts, p = 1;
