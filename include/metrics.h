@@ -49,11 +49,6 @@ void metrics_format_rows(const struct source *src, const struct subject *s,
                          const struct cells *c, const struct bucket *b, int n,
                          const struct row_ids *ids, uint64_t seq, struct strbuf *out);
 
-/* Writes one platform's metrics object {"k": v, ...} for the days [start, end]. */
-void metrics_platform_json(const struct source *src, const struct subject *s,
-                           const struct cells *c, int platform, int32_t start, int32_t end,
-                           struct strbuf *out);
-
 /* ---- goals ---- */
 
 enum goal_outcome { GOAL_VALUE, GOAL_SKIPPED };

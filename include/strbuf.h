@@ -20,4 +20,10 @@ void strbuf_puts(struct strbuf *b, const char *s);
 void strbuf_putc(struct strbuf *b, char c);
 void strbuf_int64(struct strbuf *b, int64_t v);
 
+/* For writers that fill the buffer themselves: strbuf_room makes room for n
+ * more bytes and returns where they go (NULL once an allocation failed);
+ * strbuf_advance then takes the bytes up to end, which is at most n on. */
+char *strbuf_room(struct strbuf *b, size_t n);
+void strbuf_advance(struct strbuf *b, char *end);
+
 #endif

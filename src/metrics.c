@@ -20,46 +20,49 @@ enum metric_kind { FLOW, STOCK, CONTRIBUTED };
 
 struct metric_def {
     const char *key;
+    size_t key_len;
     enum metric_kind kind;
     enum series series;
 };
 
+#define METRIC(key, kind, series) {key, sizeof key - 1, kind, series}
+
 static const struct metric_def github_defs[] = {
-    {"commits", FLOW, S_COMMITS},
-    {"pull_requests", FLOW, S_PULL_REQUESTS},
-    {"issues", FLOW, S_ISSUES},
-    {"active_days", FLOW, S_ACTIVE_DAYS},
-    {"repositories_contributed_to", CONTRIBUTED, S_COMMITS},
-    {"total_commits", STOCK, S_COMMITS},
-    {"repositories_count", STOCK, S_REPOSITORIES},
-    {"new_repositories", FLOW, S_REPOSITORIES},
-    {"total_stars", STOCK, S_STARS},
-    {"total_forks", STOCK, S_FORKS},
-    {"total_watchers", STOCK, S_WATCHERS},
-    {"total_open_issues", STOCK, S_OPEN_ISSUES},
-    {NULL, FLOW, 0},
+    METRIC("commits", FLOW, S_COMMITS),
+    METRIC("pull_requests", FLOW, S_PULL_REQUESTS),
+    METRIC("issues", FLOW, S_ISSUES),
+    METRIC("active_days", FLOW, S_ACTIVE_DAYS),
+    METRIC("repositories_contributed_to", CONTRIBUTED, S_COMMITS),
+    METRIC("total_commits", STOCK, S_COMMITS),
+    METRIC("repositories_count", STOCK, S_REPOSITORIES),
+    METRIC("new_repositories", FLOW, S_REPOSITORIES),
+    METRIC("total_stars", STOCK, S_STARS),
+    METRIC("total_forks", STOCK, S_FORKS),
+    METRIC("total_watchers", STOCK, S_WATCHERS),
+    METRIC("total_open_issues", STOCK, S_OPEN_ISSUES),
+    {NULL, 0, FLOW, 0}
 };
 
 /* Channel totals are sums of deltas, so "gained" is a flow of the same series. */
 static const struct metric_def youtube_defs[] = {
-    {"total_subscribers", STOCK, S_SUBSCRIBERS},
-    {"total_views", STOCK, S_CHANNEL_VIEWS},
-    {"subscribers_gained", FLOW, S_SUBSCRIBERS},
-    {"views_gained", FLOW, S_CHANNEL_VIEWS},
-    {"total_videos", STOCK, S_VIDEOS},
-    {"videos_published", FLOW, S_VIDEOS},
-    {"video_likes", STOCK, S_VIDEO_LIKES},
-    {"video_comments", STOCK, S_VIDEO_COMMENTS},
-    {NULL, FLOW, 0},
+    METRIC("total_subscribers", STOCK, S_SUBSCRIBERS),
+    METRIC("total_views", STOCK, S_CHANNEL_VIEWS),
+    METRIC("subscribers_gained", FLOW, S_SUBSCRIBERS),
+    METRIC("views_gained", FLOW, S_CHANNEL_VIEWS),
+    METRIC("total_videos", STOCK, S_VIDEOS),
+    METRIC("videos_published", FLOW, S_VIDEOS),
+    METRIC("video_likes", STOCK, S_VIDEO_LIKES),
+    METRIC("video_comments", STOCK, S_VIDEO_COMMENTS),
+    {NULL, 0, FLOW, 0}
 };
 
 static const struct metric_def devto_defs[] = {
-    {"total_articles", STOCK, S_ARTICLES},
-    {"articles_published", FLOW, S_ARTICLES},
-    {"total_views", STOCK, S_ARTICLE_VIEWS},
-    {"total_reactions", STOCK, S_ARTICLE_REACTIONS},
-    {"total_comments", STOCK, S_ARTICLE_COMMENTS},
-    {NULL, FLOW, 0},
+    METRIC("total_articles", STOCK, S_ARTICLES),
+    METRIC("articles_published", FLOW, S_ARTICLES),
+    METRIC("total_views", STOCK, S_ARTICLE_VIEWS),
+    METRIC("total_reactions", STOCK, S_ARTICLE_REACTIONS),
+    METRIC("total_comments", STOCK, S_ARTICLE_COMMENTS),
+    {NULL, 0, FLOW, 0}
 };
 
 static const struct metric_def *const platform_defs[N_PLATFORMS] = {
@@ -196,52 +199,113 @@ metric_value(const struct source *src, const struct subject *s, const struct cel
     }
 }
 
-void
-metrics_platform_json(const struct source *src, const struct subject *s,
-                      const struct cells *c, int platform, int32_t start, int32_t end,
-                      struct strbuf *out)
+/*
+ * Rows are written straight into the buffer: each row first makes room for
+ * the longest row there can be, then the writers below fill it with no
+ * further checks.  This is the engine's hottest loop after the database's.
+ */
+
+/* The longest row: its fixed columns and every metric with a 20-digit value. */
+#define ROW_BYTES_MAX 4096
+
+static inline char *
+put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static char *
+put_int64(char *p, int64_t v)
+{
+    char tmp[24], *t = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t) v : (uint64_t) v;
+
+    do {
+        *--t = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--t = '-';
+    return put(p, t, (size_t) (tmp + sizeof tmp - t));
+}
+
+static char *
+put_digits(char *p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char) ('0' + v % 10);
+    return p + width;
+}
+
+/* YYYY-MM-DD; cal_format_date for what that cannot show. */
+static char *
+put_date(char *p, int32_t day)
+{
+    char text[16];
+    int y, m, d;
+
+    if (day == DAY_NEG_INF || day == DAY_POS_INF)
+        goto general;
+    cal_ymd_from_day(day, &y, &m, &d);
+    if (y < 0 || y > 9999)
+        goto general;
+    p = put_digits(p, y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    return put_digits(p, d, 2);
+general:
+    cal_format_date(day, text);
+    return put(p, text, strlen(text));
+}
+
+static char *
+put_platform_json(char *p, const struct source *src, const struct subject *s,
+                  const struct cells *c, int platform, int32_t start, int32_t end)
 {
     const struct metric_def *d = platform_defs[platform];
 
-    strbuf_putc(out, '{');
+    *p++ = '{';
     for (int i = 0; d[i].key != NULL; i++) {
         if (i > 0)
-            strbuf_append(out, ", ", 2);
-        strbuf_putc(out, '"');
-        strbuf_puts(out, d[i].key);
-        strbuf_append(out, "\": ", 3);
-        strbuf_int64(out, metric_value(src, s, c, &d[i], start, end));
+            p = put(p, ", ", 2);
+        *p++ = '"';
+        p = put(p, d[i].key, d[i].key_len);
+        p = put(p, "\": ", 3);
+        p = put_int64(p, metric_value(src, s, c, &d[i], start, end));
     }
-    strbuf_putc(out, '}');
+    *p++ = '}';
+    return p;
 }
 
-static void
-format_metrics(const struct source *src, const struct subject *s, const struct cells *c,
-               int platform, int32_t start, int32_t end, struct strbuf *out)
+static char *
+put_metrics(char *p, const struct source *src, const struct subject *s, const struct cells *c,
+            int platform, int32_t start, int32_t end)
 {
     bool first = true;
 
-    strbuf_putc(out, '{');
-    for (int p = 0; p < N_PLATFORMS; p++) {
+    *p++ = '{';
+    for (int q = 0; q < N_PLATFORMS; q++) {
         /* An 'all' row shows every platform with a live monitor, data or not. */
-        if (platform == PLATFORM_ALL ? !(s->live_platforms & (1u << p)) : p != platform)
+        if (platform == PLATFORM_ALL ? !(s->live_platforms & (1u << q)) : q != platform)
             continue;
         if (!first)
-            strbuf_append(out, ", ", 2);
+            p = put(p, ", ", 2);
         first = false;
-        strbuf_putc(out, '"');
-        strbuf_puts(out, platform_name(p));
-        strbuf_append(out, "\": ", 3);
-        metrics_platform_json(src, s, c, p, start, end, out);
+        *p++ = '"';
+        p = put(p, platform_name(q), strlen(platform_name(q)));
+        p = put(p, "\": ", 3);
+        p = put_platform_json(p, src, s, c, q, start, end);
     }
-    strbuf_putc(out, '}');
+    *p++ = '}';
+    return p;
 }
 
-static void
-format_row_id(const struct row_ids *ids, uint64_t seq, struct strbuf *out)
+static char *
+put_row_id(char *p, const struct row_ids *ids, uint64_t seq)
 {
     struct uuid u;
-    char text[37];
     uint64_t ms = ids->unix_ms;
 
     /* 48 bits of ms | version 7 | 12 bits of seq | variant | 30 bits of seq | tag */
@@ -255,8 +319,8 @@ format_row_id(const struct row_ids *ids, uint64_t seq, struct strbuf *out)
     u.b[11] = (unsigned char) seq;
     for (int i = 0; i < 4; i++)
         u.b[12 + i] = (unsigned char) (ids->tag >> (24 - 8 * i));
-    uuid_format(&u, text);
-    strbuf_append(out, text, 36);
+    uuid_format(&u, p);         /* 36 characters and a NUL, overwritten next */
+    return p + 36;
 }
 
 void
@@ -264,38 +328,45 @@ metrics_format_rows(const struct source *src, const struct subject *s,
                     const struct cells *c, const struct bucket *b, int n,
                     const struct row_ids *ids, uint64_t seq, struct strbuf *out)
 {
-    char owner[37], workspace[37], date[16];
+    /* "\t<user>\t<workspace>\t<platform>\t": the same for all of a platform's rows */
+    char head[128];
+    size_t owner_end;
 
-    uuid_format(&src->profiles[s->owner].id, owner);
+    head[0] = '\t';
+    uuid_format(&src->profiles[s->owner].id, head + 1);
+    head[37] = '\t';
     if (s->kind == SUBJECT_WORKSPACE)
-        uuid_format(&src->workspaces[s->entity].id, workspace);
+        uuid_format(&src->workspaces[s->entity].id, head + 38);
     else
-        strcpy(workspace, "\\N");
+        strcpy(head + 38, "\\N");
+    owner_end = strlen(head);
+    head[owner_end++] = '\t';
     for (int k = 0; k < 4; k++) {
         int p = platforms_in_key_order[k];
+        size_t head_len = owner_end;
 
         if (!has_rows(s, c, p))
             continue;
+        head_len = (size_t) (put(head + owner_end, platform_name(p), strlen(platform_name(p))) - head);
+        head[head_len++] = '\t';
         for (int i = 0; i < n; i++) {
             int32_t end = b[i].last < s->cutoff ? b[i].last : s->cutoff;
+            const char *bucket = cal_bucket_name(b[i].type);
+            char *w;
 
             if (b[i].last < c->first_day[p])
                 continue;
-            format_row_id(ids, seq++, out);
-            strbuf_putc(out, '\t');
-            strbuf_puts(out, owner);
-            strbuf_putc(out, '\t');
-            strbuf_puts(out, workspace);
-            strbuf_putc(out, '\t');
-            strbuf_puts(out, platform_name(p));
-            strbuf_putc(out, '\t');
-            strbuf_puts(out, cal_bucket_name(b[i].type));
-            strbuf_putc(out, '\t');
-            cal_format_date(b[i].start, date);
-            strbuf_puts(out, date);
-            strbuf_putc(out, '\t');
-            format_metrics(src, s, c, p, b[i].start, end, out);
-            strbuf_putc(out, '\n');
+            if ((w = strbuf_room(out, ROW_BYTES_MAX)) == NULL)
+                return;
+            w = put_row_id(w, ids, seq++);
+            w = put(w, head, head_len);
+            w = put(w, bucket, strlen(bucket));
+            *w++ = '\t';
+            w = put_date(w, b[i].start);
+            *w++ = '\t';
+            w = put_metrics(w, src, s, c, p, b[i].start, end);
+            *w++ = '\n';
+            strbuf_advance(out, w);
         }
     }
 }

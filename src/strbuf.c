@@ -79,3 +79,16 @@ strbuf_int64(struct strbuf *b, int64_t v)
         *--p = '-';
     strbuf_append(b, p, (size_t) (tmp + sizeof tmp - p));
 }
+
+char *
+strbuf_room(struct strbuf *b, size_t n)
+{
+    return reserve(b, n) < 0 ? NULL : b->data + b->len;
+}
+
+void
+strbuf_advance(struct strbuf *b, char *end)
+{
+    b->len = (size_t) (end - b->data);
+    b->data[b->len] = '\0';
+}
