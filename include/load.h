@@ -35,7 +35,7 @@ void load_counts_add(struct load_counts *to, const struct load_counts *c);
 int load_prepare(PGconn *conn, bool *direct_copy, struct etl_error *err);
 
 /* One batch of snapshot rows: COPY text lines (7 columns, see
- * metrics_format_rows) in unique-key order, and what they are. */
+ * metrics_format_rows) subject by subject, and what they are. */
 struct load_batch {
     const struct strbuf *const *bufs;
     size_t n_bufs;

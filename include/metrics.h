@@ -34,7 +34,7 @@ size_t metrics_count_rows(const struct subject *s, const struct cells *c,
 
 /* Identity of the rows written by one run: ids are UUIDv7 made from the run's
  * millisecond, a random tag and the row's sequence number, so ids follow the
- * order rows are written in (the unique key's order). */
+ * order rows are written in. */
 struct row_ids {
     uint64_t unix_ms;
     uint32_t tag;
@@ -43,7 +43,9 @@ struct row_ids {
 /*
  * Appends a subject's rows as COPY text lines
  * (id, user_id, workspace_id, platform, snapshot_type, snapshot_date, metrics),
- * in unique-key order, numbering them from seq.
+ * numbering them from seq: bucket by bucket in order of the buckets' last
+ * days (the latest, which the next nightly rewrites, together at the end),
+ * each bucket's platforms in key order.
  */
 void metrics_format_rows(const struct source *src, const struct subject *s,
                          const struct cells *c, const struct bucket *b, int n,

@@ -3,9 +3,9 @@
  *
  * Entry points: load_prepare, load_snapshots, load_apply_goals,
  * load_counts_add.  The rows
- * arrive in unique-key order with time-ordered ids; both paths keep that
- * order (the upsert by ORDER BY) so that index pages are filled left to
- * right.  A replaced row takes the new metrics and, for a workspace, the
+ * arrive subject by subject with time-ordered ids, so the primary key's
+ * pages fill left to right and each subject's rows of the unique index are
+ * a few adjacent pages; the upsert takes the stage in unique-key order.  A replaced row takes the new metrics and, for a workspace, the
  * current owner; a row whose content is unchanged is not rewritten.
  *
  * The direct path (COPY into analytics_snapshots) is taken only for kept

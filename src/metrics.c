@@ -323,43 +323,79 @@ put_row_id(char *p, const struct row_ids *ids, uint64_t seq)
     return p + 36;
 }
 
+/* The first bucket of type t at or after b[i] (n when none). */
+static int
+next_of_type(const struct bucket *b, int n, int i, enum bucket_type t)
+{
+    while (i < n && b[i].type != t)
+        i++;
+    return i;
+}
+
+/* Of the next bucket of each type, the one that ends first (n when none).
+ * Each type's buckets are in order of start, so also in order of end. */
+static int
+earliest_end(const struct bucket *b, int n, const int next[N_BUCKET_TYPES])
+{
+    int best = n;
+
+    for (int t = 0; t < N_BUCKET_TYPES; t++)
+        if (next[t] < n && (best == n || b[next[t]].last < b[best].last))
+            best = next[t];
+    return best;
+}
+
+/*
+ * The rows go out bucket by bucket in order of the buckets' last days, each
+ * bucket's platforms in key order.  The buckets a nightly rewrites are a
+ * subject's latest, so after a backfill they sit together at the end of the
+ * subject's rows in the table, and the nightly's upsert visits one or two
+ * heap pages per subject instead of a few per platform.
+ */
 void
 metrics_format_rows(const struct source *src, const struct subject *s,
                     const struct cells *c, const struct bucket *b, int n,
                     const struct row_ids *ids, uint64_t seq, struct strbuf *out)
 {
-    /* "\t<user>\t<workspace>\t<platform>\t": the same for all of a platform's rows */
-    char head[128];
-    size_t owner_end;
+    /* per platform: "\t<user>\t<workspace>\t<platform>\t" */
+    char head[4][128];
+    size_t head_len[4];
+    int next[N_BUCKET_TYPES], i;
 
-    head[0] = '\t';
-    uuid_format(&src->profiles[s->owner].id, head + 1);
-    head[37] = '\t';
-    if (s->kind == SUBJECT_WORKSPACE)
-        uuid_format(&src->workspaces[s->entity].id, head + 38);
-    else
-        strcpy(head + 38, "\\N");
-    owner_end = strlen(head);
-    head[owner_end++] = '\t';
     for (int k = 0; k < 4; k++) {
         int p = platforms_in_key_order[k];
-        size_t head_len = owner_end;
+        char *h = head[k];
 
-        if (!has_rows(s, c, p))
-            continue;
-        head_len = (size_t) (put(head + owner_end, platform_name(p), strlen(platform_name(p))) - head);
-        head[head_len++] = '\t';
-        for (int i = 0; i < n; i++) {
-            int32_t end = b[i].last < s->cutoff ? b[i].last : s->cutoff;
-            const char *bucket = cal_bucket_name(b[i].type);
+        h[0] = '\t';
+        uuid_format(&src->profiles[s->owner].id, h + 1);
+        h[37] = '\t';
+        if (s->kind == SUBJECT_WORKSPACE)
+            uuid_format(&src->workspaces[s->entity].id, h + 38);
+        else
+            strcpy(h + 38, "\\N");
+        h = h + strlen(h);
+        *h++ = '\t';
+        h = put(h, platform_name(p), strlen(platform_name(p)));
+        *h++ = '\t';
+        head_len[k] = (size_t) (h - head[k]);
+    }
+    for (int t = 0; t < N_BUCKET_TYPES; t++)
+        next[t] = next_of_type(b, n, 0, (enum bucket_type) t);
+    while ((i = earliest_end(b, n, next)) < n) {
+        int32_t end = b[i].last < s->cutoff ? b[i].last : s->cutoff;
+        const char *bucket = cal_bucket_name(b[i].type);
+
+        next[b[i].type] = next_of_type(b, n, i + 1, b[i].type);
+        for (int k = 0; k < 4; k++) {
+            int p = platforms_in_key_order[k];
             char *w;
 
-            if (b[i].last < c->first_day[p])
+            if (!has_rows(s, c, p) || b[i].last < c->first_day[p])
                 continue;
             if ((w = strbuf_room(out, ROW_BYTES_MAX)) == NULL)
                 return;
             w = put_row_id(w, ids, seq++);
-            w = put(w, head, head_len);
+            w = put(w, head[k], head_len[k]);
             w = put(w, bucket, strlen(bucket));
             *w++ = '\t';
             w = put_date(w, b[i].start);
