@@ -26,4 +26,9 @@ void strbuf_int64(struct strbuf *b, int64_t v);
 char *strbuf_room(struct strbuf *b, size_t n);
 void strbuf_advance(struct strbuf *b, char *end);
 
+/* Writes v's decimal digits at p (at most STRBUF_INT64_MAX bytes, no NUL)
+ * and returns their end. */
+#define STRBUF_INT64_MAX 20
+char *strbuf_put_int64(char *p, int64_t v);
+
 #endif

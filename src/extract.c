@@ -908,50 +908,94 @@ extract_router_term(struct extract_router *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Writes a chunk's rows to the spill file of every partition that needs
- * them, and frees them.  Called under the spill lock. */
-static void
-spill_chunk(struct extract_router *r, struct chunk *c)
+/* A chunk's rows grouped by partition, a row in the group of every partition
+ * that needs it (group p: rows start[p] .. start[p + 1]). */
+static int
+group_by_partition(const struct extract_router *r, const struct chunk *c, char **rows_out,
+                   size_t **start_out)
 {
     size_t row_size = bulk_specs[c->table].row_size;
-    uint64_t *count = calloc((size_t) r->n_parts, sizeof *count);
+    size_t *start = calloc((size_t) r->n_parts + 1, sizeof *start), *pos;
+    char *rows;
 
-    if (count == NULL) {
-        c->failed = true;
-        etl_fail(&c->err, "spilling rows: out of memory");
-        return;
-    }
+    if (start == NULL)
+        return -1;
     for (size_t i = 0; i < c->n; i++) {
         int32_t conn = *(const int32_t *) (c->rows + i * row_size);
 
         for (size_t k = r->off[conn]; k < r->off[conn + 1]; k++)
-            count[r->parts[k]]++;
+            start[r->parts[k] + 1]++;
     }
-    for (int p = 0; p < r->n_parts; p++) {
-        struct spill_header h = {(int32_t) c->table, 0, count[p]};
-
-        if (count[p] > 0 && fwrite(&h, sizeof h, 1, r->files[p]) != 1)
-            c->failed = true;
+    for (int p = 0; p < r->n_parts; p++)
+        start[p + 1] += start[p];
+    rows = malloc(start[r->n_parts] ? start[r->n_parts] * row_size : 1);
+    pos = malloc(sizeof *pos * (size_t) r->n_parts);
+    if (rows == NULL || pos == NULL) {
+        free(start);
+        free(rows);
+        free(pos);
+        return -1;
     }
-    for (size_t i = 0; i < c->n && !c->failed; i++) {
+    memcpy(pos, start, sizeof *pos * (size_t) r->n_parts);
+    for (size_t i = 0; i < c->n; i++) {
         const char *row = c->rows + i * row_size;
         int32_t conn = *(const int32_t *) row;
 
         for (size_t k = r->off[conn]; k < r->off[conn + 1]; k++)
-            if (fwrite(row, row_size, 1, r->files[r->parts[k]]) != 1)
-                c->failed = true;
+            memcpy(rows + pos[r->parts[k]]++ * row_size, row, row_size);
     }
-    /* A full disk shows at the flush, not at the buffered writes. */
-    for (int p = 0; p < r->n_parts && !c->failed; p++)
-        if (count[p] > 0 && (fflush(r->files[p]) != 0 || ferror(r->files[p])))
-            c->failed = true;
-    if (c->failed)
-        etl_fail(&c->err, "writing a spill file failed (is %s full?)",
-                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    free(count);
+    free(pos);
+    *rows_out = rows;
+    *start_out = start;
+    return 0;
+}
+
+/* Appends each partition's group as one block to its spill file. */
+static bool
+write_groups(struct extract_router *r, enum bulk_table t, const char *rows, const size_t *start)
+{
+    size_t row_size = bulk_specs[t].row_size;
+    bool ok = true;
+
+    for (int p = 0; p < r->n_parts && ok; p++) {
+        struct spill_header h = {(int32_t) t, 0, start[p + 1] - start[p]};
+
+        if (h.n == 0)
+            continue;
+        /* A full disk shows at the flush, not at the buffered writes. */
+        ok = fwrite(&h, sizeof h, 1, r->files[p]) == 1 &&
+             fwrite(rows + start[p] * row_size, row_size, h.n, r->files[p]) == h.n &&
+             fflush(r->files[p]) == 0 && !ferror(r->files[p]);
+    }
+    return ok;
+}
+
+/* Writes a chunk's rows to the spill file of every partition that needs
+ * them, and frees them.  Only the writing holds the spill lock. */
+static void
+spill_chunk(struct extract_router *r, struct chunk *c)
+{
+    char *rows;
+    size_t *start;
+    bool ok;
+
+    if (group_by_partition(r, c, &rows, &start) < 0) {
+        c->failed = true;
+        etl_fail(&c->err, "spilling rows: out of memory");
+        return;
+    }
     free(c->rows);
     c->rows = NULL;
     c->n = c->cap = 0;
+#pragma omp critical(extract_spill)
+    ok = write_groups(r, c->table, rows, start);
+    if (!ok) {
+        c->failed = true;
+        etl_fail(&c->err, "writing a spill file failed (is %s full?)",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    }
+    free(rows);
+    free(start);
 }
 
 static int
@@ -980,10 +1024,8 @@ run_chunks(const char *dsn, const char *snapshot_id, int workers, struct chunk *
             if (conn == NULL || cancel_requested() != 0)
                 continue;
             chunk_copy(conn, &chunks[i], conns, wanted);
-            if (router != NULL && !chunks[i].failed) {
-#pragma omp critical(extract_spill)
+            if (router != NULL && !chunks[i].failed)
                 spill_chunk(router, &chunks[i]);
-            }
         }
         if (conn != NULL) {
             PQclear(PQexec(conn, "COMMIT"));

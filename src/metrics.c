@@ -216,21 +216,6 @@ put(char *p, const char *s, size_t n)
 }
 
 static char *
-put_int64(char *p, int64_t v)
-{
-    char tmp[24], *t = tmp + sizeof tmp;
-    uint64_t u = v < 0 ? 0 - (uint64_t) v : (uint64_t) v;
-
-    do {
-        *--t = (char) ('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0)
-        *--t = '-';
-    return put(p, t, (size_t) (tmp + sizeof tmp - t));
-}
-
-static char *
 put_digits(char *p, int v, int width)
 {
     for (int i = width - 1; i >= 0; i--, v /= 10)
@@ -273,7 +258,7 @@ put_platform_json(char *p, const struct source *src, const struct subject *s,
         *p++ = '"';
         p = put(p, d[i].key, d[i].key_len);
         p = put(p, "\": ", 3);
-        p = put_int64(p, metric_value(src, s, c, &d[i], start, end));
+        p = strbuf_put_int64(p, metric_value(src, s, c, &d[i], start, end));
     }
     *p++ = '}';
     return p;

@@ -65,19 +65,29 @@ strbuf_putc(struct strbuf *b, char c)
     strbuf_append(b, &c, 1);
 }
 
-void
-strbuf_int64(struct strbuf *b, int64_t v)
+char *
+strbuf_put_int64(char *p, int64_t v)
 {
-    char tmp[24], *p = tmp + sizeof tmp;
+    char tmp[24], *t = tmp + sizeof tmp;
     uint64_t u = v < 0 ? 0 - (uint64_t) v : (uint64_t) v;
 
     do {
-        *--p = (char) ('0' + u % 10);
+        *--t = (char) ('0' + u % 10);
         u /= 10;
     } while (u != 0);
     if (v < 0)
-        *--p = '-';
-    strbuf_append(b, p, (size_t) (tmp + sizeof tmp - p));
+        *--t = '-';
+    memcpy(p, t, (size_t) (tmp + sizeof tmp - t));
+    return p + (tmp + sizeof tmp - t);
+}
+
+void
+strbuf_int64(struct strbuf *b, int64_t v)
+{
+    char *p = strbuf_room(b, STRBUF_INT64_MAX);
+
+    if (p != NULL)
+        strbuf_advance(b, strbuf_put_int64(p, v));
 }
 
 char *

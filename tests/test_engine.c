@@ -206,3 +206,33 @@ Test(engine, source_spilled_in_partitions)
                                   " '2025-06-01', '2025-12-31')");
     fx_db_drop(&db);
 }
+
+/* A subject's rows are written in order of their buckets' last days (ids
+ * follow the order of writing), so the buckets a nightly rewrites are
+ * together at the end of the subject's rows (metrics_format_rows). */
+Test(engine, backfill_writes_latest_buckets_last)
+{
+    struct fx_db db;
+    char *out;
+
+    fx_db_create(&db);
+    fx_generate(&db, 30, 120, 7, NULL);
+    cr_assert_eq(fx_etl(&db, &out, "backfill --from 2025-09-01 --to 2025-12-31"
+                                   " --as-of 2026-01-01T00:00:00Z"), 0, "%s", out);
+    free(out);
+    cr_assert_gt(fx_int(&db, "SELECT count(DISTINCT (user_id, workspace_id, snapshot_type))"
+                             " - count(DISTINCT (user_id, workspace_id)) FROM analytics_snapshots"),
+                 0, "no subject has rows of several bucket types: the check below would be empty");
+    cr_expect_eq(fx_int(&db,
+                        "SELECT count(*) FROM ("
+                        "  SELECT last_day, lag(last_day) OVER (PARTITION BY user_id, workspace_id"
+                        "                                       ORDER BY id) AS before"
+                        "  FROM (SELECT id, user_id, workspace_id,"
+                        "          CASE snapshot_type WHEN 'daily' THEN snapshot_date"
+                        "            WHEN 'weekly' THEN snapshot_date + 6"
+                        "            ELSE (snapshot_date + interval '1 month' - interval '1 day')::date"
+                        "          END AS last_day FROM analytics_snapshots) r) o"
+                        " WHERE last_day < before"),
+                 0, "rows written out of the order of their buckets' last days");
+    fx_db_drop(&db);
+}
