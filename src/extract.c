@@ -601,6 +601,8 @@ chunk_append(struct chunk *c, size_t row_size, void **slot)
         c->cap = cap;
     }
     *slot = c->rows + c->n * row_size;
+    /* Zeroed, padding included: rows are written whole to spill files. */
+    memset(*slot, 0, row_size);
     return 0;
 }
 
