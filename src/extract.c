@@ -734,7 +734,6 @@ chunk_copy(PGconn *conn, struct chunk *c, const struct uuid_map *conns, const bo
         local_failure = true;
     }
     c->failed = local_failure;
-    chunk_fit(c);
 }
 
 static PGconn *
@@ -1026,8 +1025,12 @@ run_chunks(const char *dsn, const char *snapshot_id, int workers, struct chunk *
             if (conn == NULL || cancel_requested() != 0)
                 continue;
             chunk_copy(conn, &chunks[i], conns, wanted);
-            if (router != NULL && !chunks[i].failed)
-                spill_chunk(router, &chunks[i]);
+            if (chunks[i].failed)
+                continue;
+            if (router != NULL)
+                spill_chunk(router, &chunks[i]);    /* and freed */
+            else
+                chunk_fit(&chunks[i]);              /* held until the merge */
         }
         if (conn != NULL) {
             PQclear(PQexec(conn, "COMMIT"));

@@ -340,17 +340,23 @@ max_spill_files(void)
     return n > 1 ? (int) n : 1;
 }
 
+/* --batch-memory in bytes, or its default. */
+static size_t
+batch_budget(const struct job_options *opts)
+{
+    return opts->batch_bytes ? opts->batch_bytes : DEFAULT_BATCH_BYTES;
+}
+
 /*
  * Bounded memory: when the source rows the run needs would take more than
- * the batch budget, the subjects are split into partitions of about equal
+ * their share of the batch budget, the subjects are split into partitions of about equal
  * weight (connections covered) and the source is spilled to disk by
  * partition (extract.h), so that only one partition's rows are in memory.
  */
 static int
 plan_partitions(struct run *run, struct etl_error *err)
 {
-    size_t budget = (run->opts->batch_bytes ? run->opts->batch_bytes : DEFAULT_BATCH_BYTES) /
-                    SOURCE_SHARE;
+    size_t budget = batch_budget(run->opts) / SOURCE_SHARE;
     size_t estimate, total = 0, acc = 0;
     int32_t n = run->scope.n_subjects;
     int parts, p = 1;
@@ -875,7 +881,7 @@ run_part(struct run *run, int p, size_t budget, bool commit_each,
 static int
 run_batches(struct run *run, struct etl_error *err)
 {
-    size_t budget = run->opts->batch_bytes ? run->opts->batch_bytes : DEFAULT_BATCH_BYTES;
+    size_t budget = batch_budget(run->opts);
     bool commit_each = run->opts->command == JOB_BACKFILL && !run->opts->dry_run;
     int loaders = run->opts->loaders > 0 ? run->opts->loaders : DEFAULT_LOADERS;
     struct ledger_position position = run->state->done;

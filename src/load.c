@@ -2,11 +2,12 @@
  * load.c: COPY ... FROM STDIN, staging table, upsert.
  *
  * Entry points: load_prepare, load_snapshots, load_apply_goals,
- * load_counts_add.  The rows
- * arrive subject by subject with time-ordered ids, so the primary key's
- * pages fill left to right and each subject's rows of the unique index are
- * a few adjacent pages; the upsert takes the stage in unique-key order.  A replaced row takes the new metrics and, for a workspace, the
- * current owner; a row whose content is unchanged is not rewritten.
+ * load_counts_add.  The rows arrive subject by subject with time-ordered
+ * ids, so the primary key's pages fill left to right and each subject's
+ * rows of the unique index are a few adjacent pages; the upsert takes the
+ * stage in unique-key order.  A replaced row takes the new metrics and, for
+ * a workspace, the current owner; a row whose content is unchanged is not
+ * rewritten.
  *
  * The direct path (COPY into analytics_snapshots) is taken only for kept
  * rows whose keys hold nothing yet, checked per batch under the run lock;

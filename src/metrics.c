@@ -342,25 +342,25 @@ metrics_format_rows(const struct source *src, const struct subject *s,
                     const struct cells *c, const struct bucket *b, int n,
                     const struct row_ids *ids, uint64_t seq, struct strbuf *out)
 {
-    /* per platform: "\t<user>\t<workspace>\t<platform>\t" */
-    char head[4][128];
-    size_t head_len[4];
+    /* "\t<user>\t<workspace>\t", then per platform the same and "<platform>\t" */
+    char who[80], head[4][128];
+    size_t who_len, head_len[4];
     int next[N_BUCKET_TYPES], i;
 
+    who[0] = '\t';
+    uuid_format(&src->profiles[s->owner].id, who + 1);
+    who[37] = '\t';
+    if (s->kind == SUBJECT_WORKSPACE)
+        uuid_format(&src->workspaces[s->entity].id, who + 38);
+    else
+        strcpy(who + 38, "\\N");
+    who_len = strlen(who);
+    who[who_len++] = '\t';
     for (int k = 0; k < 4; k++) {
-        int p = platforms_in_key_order[k];
-        char *h = head[k];
+        const char *name = platform_name(platforms_in_key_order[k]);
+        char *h = put(head[k], who, who_len);
 
-        h[0] = '\t';
-        uuid_format(&src->profiles[s->owner].id, h + 1);
-        h[37] = '\t';
-        if (s->kind == SUBJECT_WORKSPACE)
-            uuid_format(&src->workspaces[s->entity].id, h + 38);
-        else
-            strcpy(h + 38, "\\N");
-        h = h + strlen(h);
-        *h++ = '\t';
-        h = put(h, platform_name(p), strlen(platform_name(p)));
+        h = put(h, name, strlen(name));
         *h++ = '\t';
         head_len[k] = (size_t) (h - head[k]);
     }
