@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strpool.h"
 #include "uuid.h"
 
 enum platform { PLATFORM_GITHUB, PLATFORM_YOUTUBE, PLATFORM_DEVTO, N_PLATFORMS };
@@ -20,7 +21,7 @@ enum platform { PLATFORM_GITHUB, PLATFORM_YOUTUBE, PLATFORM_DEVTO, N_PLATFORMS }
 
 struct profile {
     struct uuid id;
-    char *timezone;          /* NULL for SQL NULL */
+    const char *timezone;    /* NULL for SQL NULL */
 };
 
 struct workspace {
@@ -36,7 +37,7 @@ struct connection {
     struct uuid id;
     int32_t user;            /* profile */
     int platform;            /* enum platform or PLATFORM_NONE */
-    char *platform_name;
+    const char *platform_name;
     bool active;
 };
 
@@ -45,9 +46,9 @@ struct monitor {
     int32_t user;            /* profile */
     int32_t workspace;       /* -1 when NULL */
     int32_t connection;
-    char *platform;
-    char *type;
-    char *resource_id;       /* NULL for SQL NULL */
+    const char *platform;
+    const char *type;
+    const char *resource_id; /* NULL for SQL NULL */
     bool active;
 };
 
@@ -55,10 +56,10 @@ struct goal {
     struct uuid id;
     int32_t user;            /* profile */
     int32_t workspace;       /* -1 when NULL */
-    char *platform;
-    char *goal_type;
-    char *unit;
-    char *target_value;      /* numeric as text */
+    const char *platform;
+    const char *goal_type;
+    const char *unit;
+    const char *target_value; /* numeric as text */
     bool target_negative;
     int32_t start_date, end_date;   /* end_date DAY_POS_INF when NULL */
 };
@@ -114,7 +115,8 @@ struct source {
     ROW_TABLE(struct video_row) videos;
     ROW_TABLE(struct article_row) articles;
 
-    struct uuid_map connection_index;   /* connection id -> number */
+    struct uuid_map connection_index;   /* connection id -> number (until extract_bulk ends) */
+    struct strpool strings;             /* every string of the rows above */
 
     /* Finite instants seen in the bulk rows, for the timezone table. */
     int64_t min_instant, max_instant;

@@ -128,10 +128,17 @@ parse_uuid_field(const PGresult *res, int row, int col, struct uuid *out, struct
     return 0;
 }
 
-static char *
-dup_or_null(const PGresult *res, int row, int col)
+/* The field's text, interned in src->strings (NULL for SQL NULL); 0 or -1. */
+static int
+intern_field(struct source *src, const PGresult *res, int row, int col, const char **out,
+             struct etl_error *err)
 {
-    return PQgetisnull(res, row, col) ? NULL : strdup(PQgetvalue(res, row, col));
+    *out = NULL;
+    if (PQgetisnull(res, row, col))
+        return 0;
+    if ((*out = strpool_intern(&src->strings, PQgetvalue(res, row, col))) == NULL)
+        return etl_fail(err, "reading the small tables: out of memory");
+    return 0;
 }
 
 /* A date column as PostgreSQL's day number (days since 2000-01-01), the
@@ -185,9 +192,9 @@ read_profiles(PGconn *conn, struct source *src, struct maps *maps, struct etl_er
     for (int i = 0; i < n; i++) {
         struct profile *p = &src->profiles[i];
 
-        if (parse_uuid_field(res, i, 0, &p->id, err) < 0)
+        if (parse_uuid_field(res, i, 0, &p->id, err) < 0 ||
+            intern_field(src, res, i, 1, &p->timezone, err) < 0)
             goto out_clear;
-        p->timezone = dup_or_null(res, i, 1);
         src->n_profiles = i + 1;
         if (uuid_map_put(&maps->profiles, &p->id, i) < 0)
             goto out_nomem;
@@ -282,11 +289,11 @@ read_connections(PGconn *conn, struct source *src, struct maps *maps, struct etl
 
         if (parse_uuid_field(res, i, 0, &c->id, err) < 0 ||
             lookup(&maps->profiles, res, i, 1, &c->user, err) < 0 ||
-            uuid_map_put(&maps->connections, &c->id, i) < 0) {
+            uuid_map_put(&maps->connections, &c->id, i) < 0 ||
+            intern_field(src, res, i, 2, &c->platform_name, err) < 0) {
             PQclear(res);
             return -1;
         }
-        c->platform_name = strdup(PQgetvalue(res, i, 2));
         c->platform = platform_from_name(c->platform_name);
         c->active = PQgetvalue(res, i, 3)[0] == 't';
         src->n_connections = i + 1;
@@ -318,13 +325,13 @@ read_monitors(PGconn *conn, struct source *src, struct maps *maps, struct etl_er
         if (parse_uuid_field(res, i, 0, &m->id, err) < 0 ||
             lookup(&maps->profiles, res, i, 1, &m->user, err) < 0 ||
             lookup(&maps->workspaces, res, i, 2, &m->workspace, err) < 0 ||
-            lookup(&maps->connections, res, i, 3, &m->connection, err) < 0) {
+            lookup(&maps->connections, res, i, 3, &m->connection, err) < 0 ||
+            intern_field(src, res, i, 4, &m->platform, err) < 0 ||
+            intern_field(src, res, i, 5, &m->type, err) < 0 ||
+            intern_field(src, res, i, 6, &m->resource_id, err) < 0) {
             PQclear(res);
             return -1;
         }
-        m->platform = strdup(PQgetvalue(res, i, 4));
-        m->type = strdup(PQgetvalue(res, i, 5));
-        m->resource_id = dup_or_null(res, i, 6);
         m->active = PQgetvalue(res, i, 7)[0] == 't';
         src->n_monitors = i + 1;
     }
@@ -355,14 +362,14 @@ read_goals(PGconn *conn, struct source *src, struct maps *maps, struct etl_error
 
         if (parse_uuid_field(res, i, 0, &g->id, err) < 0 ||
             lookup(&maps->profiles, res, i, 1, &g->user, err) < 0 ||
-            lookup(&maps->workspaces, res, i, 2, &g->workspace, err) < 0) {
+            lookup(&maps->workspaces, res, i, 2, &g->workspace, err) < 0 ||
+            intern_field(src, res, i, 3, &g->platform, err) < 0 ||
+            intern_field(src, res, i, 4, &g->goal_type, err) < 0 ||
+            intern_field(src, res, i, 5, &g->unit, err) < 0 ||
+            intern_field(src, res, i, 6, &g->target_value, err) < 0) {
             PQclear(res);
             return -1;
         }
-        g->platform = strdup(PQgetvalue(res, i, 3));
-        g->goal_type = strdup(PQgetvalue(res, i, 4));
-        g->unit = strdup(PQgetvalue(res, i, 5));
-        g->target_value = strdup(PQgetvalue(res, i, 6));
         g->target_negative = PQgetvalue(res, i, 7)[0] == 't';
         g->start_date = (int32_t) strtol(PQgetvalue(res, i, 8), NULL, 10);
         g->end_date = PQgetisnull(res, i, 9) ? DAY_POS_INF
@@ -451,7 +458,7 @@ extract_begin(PGconn *conn, struct source *src, char *snapshot_id, struct etl_er
         read_goals(conn, src, &maps, err) < 0 ||
         read_zone_names(conn, src, err) < 0)
         goto out_rollback;
-    src->connection_index = maps.connections;    /* extract_bulk needs it */
+    src->connection_index = maps.connections;    /* extract_bulk needs it, then frees it */
     memset(&maps.connections, 0, sizeof maps.connections);
     rc = 0;
     goto out_maps;
@@ -1271,6 +1278,8 @@ out_free_chunks:
     for (int i = 0; i < n_chunks; i++)
         free(chunks[i].rows);
     free(chunks);
+    /* Rows name their connections by number from here on. */
+    uuid_map_term(&src->connection_index);
 out_rollback:
     /* The read-only snapshot transaction has done its work either way. */
     PQclear(PQexec(conn, "ROLLBACK"));
@@ -1363,21 +1372,6 @@ out:
 void
 source_term(struct source *src)
 {
-    for (int32_t i = 0; i < src->n_profiles; i++)
-        free(src->profiles[i].timezone);
-    for (int32_t i = 0; i < src->n_connections; i++)
-        free(src->connections[i].platform_name);
-    for (int32_t i = 0; i < src->n_monitors; i++) {
-        free(src->monitors[i].platform);
-        free(src->monitors[i].type);
-        free(src->monitors[i].resource_id);
-    }
-    for (int32_t i = 0; i < src->n_goals; i++) {
-        free(src->goals[i].platform);
-        free(src->goals[i].goal_type);
-        free(src->goals[i].unit);
-        free(src->goals[i].target_value);
-    }
     for (int32_t i = 0; i < src->n_zone_names; i++)
         free(src->zone_names[i]);
     free(src->profiles);
@@ -1389,5 +1383,6 @@ source_term(struct source *src)
     free(src->zone_names);
     free_bulk(src);
     uuid_map_term(&src->connection_index);
+    strpool_term(&src->strings);
     memset(src, 0, sizeof *src);
 }
