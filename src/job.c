@@ -349,15 +349,18 @@ batch_budget(const struct job_options *opts)
 
 /*
  * Bounded memory: when the source rows the run needs would take more than
- * their share of the batch budget, the subjects are split into partitions of about equal
- * weight (connections covered) and the source is spilled to disk by
+ * their share of the batch budget, the subjects are split into partitions
+ * by weight (connections covered) and the source is spilled to disk by
  * partition (extract.h), so that only one partition's rows are in memory.
+ * Every partition but the last is filled up to the share: the partition
+ * held is then the same size whatever the number of users, where partitions
+ * of equal weight would be anywhere between half the share and all of it.
  */
 static int
 plan_partitions(struct run *run, struct etl_error *err)
 {
     size_t budget = batch_budget(run->opts) / SOURCE_SHARE;
-    size_t estimate, total = 0, acc = 0;
+    size_t estimate, total = 0, acc = 0, fill;
     int32_t n = run->scope.n_subjects;
     int parts, p = 1;
 
@@ -369,9 +372,13 @@ plan_partitions(struct run *run, struct etl_error *err)
     /* The run needs its subjects' share of the source, at most all of it. */
     if (run->src.n_connections > 0 && total < (size_t) run->src.n_connections)
         estimate = estimate / (size_t) run->src.n_connections * total;
-    parts = total == 0 ? 1 : (int) (estimate / budget) + 1;
+    parts = total == 0 || estimate <= budget ? 1 : (int) ((estimate + budget - 1) / budget);
     if (parts > max_spill_files())
         parts = max_spill_files();      /* larger partitions, but it runs */
+    /* The weight that fills a partition; enough for all in `parts` of them. */
+    fill = parts == 1 ? total : (size_t) ((double) total * (double) budget / (double) estimate);
+    if (fill < (total + (size_t) parts - 1) / (size_t) parts)
+        fill = (total + (size_t) parts - 1) / (size_t) parts;
     run->part_start = malloc(sizeof *run->part_start * ((size_t) parts + 1));
     if (run->part_start == NULL)
         return etl_fail(err, "planning partitions: out of memory");
@@ -379,7 +386,7 @@ plan_partitions(struct run *run, struct etl_error *err)
     for (int32_t i = 0; i < n && p < parts; i++) {
         if (takes_subject(run, i))
             acc += subject_weight(&run->scope.subjects[i]);
-        if (acc * (size_t) parts >= total * (size_t) p)
+        if (acc >= fill * (size_t) p)
             run->part_start[p++] = i + 1;
     }
     while (p <= parts)
@@ -491,6 +498,16 @@ extract_all(struct run *run, struct etl_error *err)
     return 0;
 }
 
+static size_t
+live_platform_count(const struct subject *s)
+{
+    size_t n = 0;
+
+    for (int p = 0; p < N_PLATFORMS; p++)
+        n += (s->live_platforms >> p) & 1u;
+    return n;
+}
+
 /* Bytes a subject's batch share takes: its cells and its formatted rows. */
 static size_t
 subject_bytes(const struct run *run, int32_t i)
@@ -506,8 +523,9 @@ subject_bytes(const struct run *run, int32_t i)
     days = (int64_t) s->cutoff - from + 1;
     if (days < 1)
         days = 1;
+    /* At most one row per bucket for 'all' and for each live platform. */
     if (run->plan_of[i] >= 0)
-        rows = (size_t) run->plans[run->plan_of[i]].n * (N_PLATFORMS + 1);
+        rows = (size_t) run->plans[run->plan_of[i]].n * (1 + live_platform_count(s));
     return (size_t) days * N_SERIES * sizeof(int64_t) + rows * ROW_BYTES_ESTIMATE;
 }
 
