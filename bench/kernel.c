@@ -246,8 +246,7 @@ source_rows_bytes(const struct source *src)
 
     return TABLE_BYTES(src->contributions, nc) + TABLE_BYTES(src->channel_stats, nc) +
            TABLE_BYTES(src->repositories, nc) + TABLE_BYTES(src->videos, nc) +
-           TABLE_BYTES(src->articles, nc) +
-           src->connection_index.cap * (sizeof(struct uuid) + sizeof(int32_t));
+           TABLE_BYTES(src->articles, nc);
 }
 
 /* One pass over every subject; returns the seconds spent in agg_subjects

@@ -65,7 +65,8 @@ int extract_begin(PGconn *conn, struct source *src, char *snapshot_id, struct et
  * Streams the platform tables into src (or, with a router, into its spill
  * files), keeping the rows of connections with wanted[conn] set.  Uses
  * `workers` connections (made from dsn as db_connect does) that import
- * snapshot_id.  Ends the main connection's transaction.
+ * snapshot_id.  Ends the main connection's transaction and frees
+ * src->connection_index (rows name connections by number from then on).
  */
 int extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int workers,
                  const bool *wanted, struct extract_router *router, struct source *src,

@@ -18,6 +18,7 @@ struct strpool {
     struct strpool_block *blocks;   /* newest first */
 };
 
+/* An all-zero pool is an empty one, as strpool_init leaves it. */
 void strpool_init(struct strpool *p);
 void strpool_term(struct strpool *p);
 

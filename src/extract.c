@@ -128,17 +128,25 @@ parse_uuid_field(const PGresult *res, int row, int col, struct uuid *out, struct
     return 0;
 }
 
-/* The field's text, interned in src->strings (NULL for SQL NULL); 0 or -1. */
+/* The field's text, interned in src->strings; 0 or -1. */
 static int
-intern_field(struct source *src, const PGresult *res, int row, int col, const char **out,
-             struct etl_error *err)
+intern_text(struct source *src, const PGresult *res, int row, int col, const char **out,
+            struct etl_error *err)
 {
-    *out = NULL;
-    if (PQgetisnull(res, row, col))
-        return 0;
+    /* A NULL in a column the schema makes NOT NULL (a source that does not
+     * enforce it) reads as the empty string, never as a NULL pointer. */
     if ((*out = strpool_intern(&src->strings, PQgetvalue(res, row, col))) == NULL)
         return etl_fail(err, "reading the small tables: out of memory");
     return 0;
+}
+
+/* The same for a nullable column: NULL for SQL NULL. */
+static int
+intern_nullable(struct source *src, const PGresult *res, int row, int col, const char **out,
+                struct etl_error *err)
+{
+    *out = NULL;
+    return PQgetisnull(res, row, col) ? 0 : intern_text(src, res, row, col, out, err);
 }
 
 /* A date column as PostgreSQL's day number (days since 2000-01-01), the
@@ -193,7 +201,7 @@ read_profiles(PGconn *conn, struct source *src, struct maps *maps, struct etl_er
         struct profile *p = &src->profiles[i];
 
         if (parse_uuid_field(res, i, 0, &p->id, err) < 0 ||
-            intern_field(src, res, i, 1, &p->timezone, err) < 0)
+            intern_nullable(src, res, i, 1, &p->timezone, err) < 0)
             goto out_clear;
         src->n_profiles = i + 1;
         if (uuid_map_put(&maps->profiles, &p->id, i) < 0)
@@ -290,7 +298,7 @@ read_connections(PGconn *conn, struct source *src, struct maps *maps, struct etl
         if (parse_uuid_field(res, i, 0, &c->id, err) < 0 ||
             lookup(&maps->profiles, res, i, 1, &c->user, err) < 0 ||
             uuid_map_put(&maps->connections, &c->id, i) < 0 ||
-            intern_field(src, res, i, 2, &c->platform_name, err) < 0) {
+            intern_text(src, res, i, 2, &c->platform_name, err) < 0) {
             PQclear(res);
             return -1;
         }
@@ -326,9 +334,9 @@ read_monitors(PGconn *conn, struct source *src, struct maps *maps, struct etl_er
             lookup(&maps->profiles, res, i, 1, &m->user, err) < 0 ||
             lookup(&maps->workspaces, res, i, 2, &m->workspace, err) < 0 ||
             lookup(&maps->connections, res, i, 3, &m->connection, err) < 0 ||
-            intern_field(src, res, i, 4, &m->platform, err) < 0 ||
-            intern_field(src, res, i, 5, &m->type, err) < 0 ||
-            intern_field(src, res, i, 6, &m->resource_id, err) < 0) {
+            intern_text(src, res, i, 4, &m->platform, err) < 0 ||
+            intern_text(src, res, i, 5, &m->type, err) < 0 ||
+            intern_nullable(src, res, i, 6, &m->resource_id, err) < 0) {
             PQclear(res);
             return -1;
         }
@@ -363,10 +371,10 @@ read_goals(PGconn *conn, struct source *src, struct maps *maps, struct etl_error
         if (parse_uuid_field(res, i, 0, &g->id, err) < 0 ||
             lookup(&maps->profiles, res, i, 1, &g->user, err) < 0 ||
             lookup(&maps->workspaces, res, i, 2, &g->workspace, err) < 0 ||
-            intern_field(src, res, i, 3, &g->platform, err) < 0 ||
-            intern_field(src, res, i, 4, &g->goal_type, err) < 0 ||
-            intern_field(src, res, i, 5, &g->unit, err) < 0 ||
-            intern_field(src, res, i, 6, &g->target_value, err) < 0) {
+            intern_text(src, res, i, 3, &g->platform, err) < 0 ||
+            intern_text(src, res, i, 4, &g->goal_type, err) < 0 ||
+            intern_text(src, res, i, 5, &g->unit, err) < 0 ||
+            intern_text(src, res, i, 6, &g->target_value, err) < 0) {
             PQclear(res);
             return -1;
         }
@@ -1278,9 +1286,9 @@ out_free_chunks:
     for (int i = 0; i < n_chunks; i++)
         free(chunks[i].rows);
     free(chunks);
+out_rollback:
     /* Rows name their connections by number from here on. */
     uuid_map_term(&src->connection_index);
-out_rollback:
     /* The read-only snapshot transaction has done its work either way. */
     PQclear(PQexec(conn, "ROLLBACK"));
     return rc;

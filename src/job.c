@@ -523,7 +523,8 @@ subject_bytes(const struct run *run, int32_t i)
     days = (int64_t) s->cutoff - from + 1;
     if (days < 1)
         days = 1;
-    /* At most one row per bucket for 'all' and for each live platform. */
+    /* At most one row per bucket for 'all' and for each live platform
+     * (metrics.c, has_rows). */
     if (run->plan_of[i] >= 0)
         rows = (size_t) run->plans[run->plan_of[i]].n * (1 + live_platform_count(s));
     return (size_t) days * N_SERIES * sizeof(int64_t) + rows * ROW_BYTES_ESTIMATE;

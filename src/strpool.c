@@ -1,6 +1,8 @@
 /*
  * strpool.c: a hash set of strings stored in blocks.
  *
+ * Entry points: strpool_init, strpool_intern, strpool_term.
+ *
  * Invariant: the table is at most half full, so a probe always ends at an
  * empty slot.  Strings never move once stored.
  */
@@ -41,10 +43,10 @@ strpool_term(struct strpool *p)
 static uint64_t
 hash_string(const char *s)
 {
-    uint64_t h = 14695981039346656037u;
+    uint64_t h = UINT64_C(14695981039346656037);
 
     for (; *s != '\0'; s++)
-        h = (h ^ (unsigned char) *s) * 1099511628211u;
+        h = (h ^ (unsigned char) *s) * UINT64_C(1099511628211);
     return h;
 }
 
@@ -75,7 +77,9 @@ grow_table(struct strpool *p)
     return 0;
 }
 
-/* Room for n bytes in the newest block, or in a new one. */
+/* Room for n bytes in the newest block, or in a new one.  A string longer
+ * than a block gets a block of its own, linked behind the newest one, whose
+ * room stays in use. */
 static char *
 store(struct strpool *p, size_t n)
 {
@@ -88,8 +92,13 @@ store(struct strpool *p, size_t n)
             return NULL;
         b->used = 0;
         b->cap = cap;
-        b->next = p->blocks;
-        p->blocks = b;
+        if (n > BLOCK_BYTES && p->blocks != NULL) {
+            b->next = p->blocks->next;
+            p->blocks->next = b;
+        } else {
+            b->next = p->blocks;
+            p->blocks = b;
+        }
     }
     b->used += n;
     return b->data + b->used - n;
@@ -101,11 +110,15 @@ strpool_intern(struct strpool *p, const char *s)
     size_t i, len;
     char *copy;
 
+    if (p->cap > 0) {
+        i = find_slot(p->slots, p->cap, s);
+        if (p->slots[i] != NULL)
+            return p->slots[i];
+    }
+    /* Only a new string may need a larger table. */
     if ((p->n + 1) * 2 > p->cap && grow_table(p) < 0)
         return NULL;
     i = find_slot(p->slots, p->cap, s);
-    if (p->slots[i] != NULL)
-        return p->slots[i];
     len = strlen(s) + 1;
     if ((copy = store(p, len)) == NULL)
         return NULL;
