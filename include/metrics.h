@@ -32,6 +32,10 @@ int metrics_plan_buckets(int32_t lo, int32_t hi, struct bucket **out);
 size_t metrics_count_rows(const struct subject *s, const struct cells *c,
                           const struct bucket *b, int n, size_t by_kind[4][N_BUCKET_TYPES]);
 
+/* An upper bound of metrics_count_rows before the cells are known: one row
+ * per bucket for 'all' and for each live platform. */
+size_t metrics_max_rows(const struct subject *s, int n);
+
 /* Identity of the rows written by one run: ids are UUIDv7 made from the run's
  * millisecond, a random tag and the row's sequence number, so ids follow the
  * order rows are written in. */

@@ -498,16 +498,6 @@ extract_all(struct run *run, struct etl_error *err)
     return 0;
 }
 
-static size_t
-live_platform_count(const struct subject *s)
-{
-    size_t n = 0;
-
-    for (int p = 0; p < N_PLATFORMS; p++)
-        n += (s->live_platforms >> p) & 1u;
-    return n;
-}
-
 /* Bytes a subject's batch share takes: its cells and its formatted rows. */
 static size_t
 subject_bytes(const struct run *run, int32_t i)
@@ -523,10 +513,8 @@ subject_bytes(const struct run *run, int32_t i)
     days = (int64_t) s->cutoff - from + 1;
     if (days < 1)
         days = 1;
-    /* At most one row per bucket for 'all' and for each live platform
-     * (metrics.c, has_rows). */
     if (run->plan_of[i] >= 0)
-        rows = (size_t) run->plans[run->plan_of[i]].n * (1 + live_platform_count(s));
+        rows = metrics_max_rows(s, run->plans[run->plan_of[i]].n);
     return (size_t) days * N_SERIES * sizeof(int64_t) + rows * ROW_BYTES_ESTIMATE;
 }
 

@@ -131,6 +131,16 @@ has_rows(const struct subject *s, const struct cells *c, int platform)
 }
 
 size_t
+metrics_max_rows(const struct subject *s, int n)
+{
+    size_t platforms = 1;      /* 'all' */
+
+    for (int p = 0; p < N_PLATFORMS; p++)
+        platforms += (s->live_platforms >> p) & 1u;
+    return (size_t) n * platforms;
+}
+
+size_t
 metrics_count_rows(const struct subject *s, const struct cells *c, const struct bucket *b, int n,
                    size_t by_kind[4][N_BUCKET_TYPES])
 {
