@@ -58,6 +58,29 @@ struct load_batch {
 int load_snapshots(PGconn *conn, const struct load_batch *batch, enum load_mode mode,
                    bool dry_run, struct load_counts *counts, struct etl_error *err);
 
+/* A batch whose upserts were sent and whose outcome is not read yet. */
+struct load_pending {
+    bool active;
+    enum load_mode mode;
+    size_t rows;
+};
+
+/*
+ * load_snapshots in two halves, so that the caller can compute its next
+ * batch while the server writes this one.  load_snapshots_send stages the
+ * rows and sends the upserts without waiting for them (a batch written some
+ * other way leaves nothing pending); load_snapshots_wait reads their outcome
+ * into counts, and returns 0 at once when nothing is pending.  In between,
+ * nothing else may use the connection: after a failure elsewhere, call
+ * load_snapshots_wait (it reads every result) before rolling back.  When
+ * load_snapshots_send fails, nothing is pending.
+ */
+int load_snapshots_send(PGconn *conn, const struct load_batch *batch, enum load_mode mode,
+                        bool dry_run, struct load_counts *counts,
+                        struct load_pending *pending, struct etl_error *err);
+int load_snapshots_wait(PGconn *conn, struct load_pending *pending,
+                        struct load_counts *counts, struct etl_error *err);
+
 /*
  * Stages goal values (lines "goal_id\tcurrent_value\n") and applies SPEC.md
  * section 7's achievement rules in one UPDATE; *updated is the number of goal

@@ -108,6 +108,7 @@ struct run {
     struct strbuf goal_lines;
     bool in_write_txn;
     bool direct_copy;           /* kept rows may be COPYed into the table */
+    struct load_pending pending;    /* one connection: the batch the server is writing */
 };
 
 static double
@@ -647,6 +648,17 @@ load_mode_of(const struct job_options *opts)
     return opts->command == JOB_BACKFILL && !opts->overwrite ? LOAD_KEEP : LOAD_REPLACE;
 }
 
+/* Waits for the batch the server is still writing, if there is one. */
+static int
+wait_load(struct run *run, struct etl_error *err)
+{
+    double t0 = now_seconds();
+    int rc = load_snapshots_wait(run->conn, &run->pending, &run->report->snapshots, err);
+
+    run->report->seconds[PHASE_LOAD] += now_seconds() - t0;
+    return rc;
+}
+
 /* The batch's rows, formatted and described for the loader, into pb. */
 static int
 prepare_batch(struct run *run, int32_t first, int32_t count, const struct cells *cells,
@@ -672,6 +684,8 @@ prepare_batch(struct run *run, int32_t first, int32_t count, const struct cells 
 /*
  * One batch: aggregate, format, then load it here, or hand it to the
  * pipeline (backfill with several loaders); goals from the same cells.
+ * Loaded here, a batch is still being written by the server while the
+ * next one is computed; it is waited for when the next one is ready.
  */
 static int
 run_batch(struct run *run, int32_t first, int32_t count, const struct ledger_position *pos,
@@ -700,8 +714,9 @@ run_batch(struct run *run, int32_t first, int32_t count, const struct ledger_pos
         goto out_free;
     }
     if (run->opts->command != JOB_GOALS &&
-        load_snapshots(run->conn, &pb->batch, load_mode_of(run->opts), run->opts->dry_run,
-                       &run->report->snapshots, err) < 0)
+        (load_snapshots_wait(run->conn, &run->pending, &run->report->snapshots, err) < 0 ||
+         load_snapshots_send(run->conn, &pb->batch, load_mode_of(run->opts), run->opts->dry_run,
+                             &run->report->snapshots, &run->pending, err) < 0))
         goto out_free;
     run->report->seconds[PHASE_LOAD] += now_seconds() - t1;
     t1 = now_seconds();
@@ -796,8 +811,11 @@ static int
 record_progress(struct run *run, const struct ledger_position *pos, struct etl_error *err)
 {
     struct job_state *st = run->state;
-    struct ledger_counts counts = ledger_counts_of(st);
+    struct ledger_counts counts;
 
+    if (wait_load(run, err) < 0)
+        return -1;
+    counts = ledger_counts_of(st);
     if (ledger_progress(run->conn, st->run_id, pos, &counts, err) < 0 ||
         commit_write(run, err) < 0)
         return -1;
@@ -892,6 +910,7 @@ run_batches(struct run *run, struct etl_error *err)
     bool commit_each = run->opts->command == JOB_BACKFILL && !run->opts->dry_run;
     int loaders = run->opts->loaders > 0 ? run->opts->loaders : DEFAULT_LOADERS;
     struct ledger_position position = run->state->done;
+    struct etl_error last_err;
     double t0;
     int rc = 0;
 
@@ -914,6 +933,10 @@ run_batches(struct run *run, struct etl_error *err)
         if (part_batches(run, p, budget) > 0 &&
             (enter_part(run, p, err) < 0 || run_part(run, p, budget, commit_each, &position, err) < 0))
             rc = -1;
+    if (wait_load(run, &last_err) < 0 && rc == 0) {
+        *err = last_err;
+        rc = -1;
+    }
     if (run->pipe != NULL) {
         struct etl_error pipe_err;
 
@@ -1210,6 +1233,13 @@ open_ledger(struct run *run, struct etl_error *err)
 static void
 run_term(struct run *run)
 {
+    struct load_counts unused;
+    struct etl_error ignored;
+
+    /* A batch still being written, after a failure elsewhere: read its
+     * outcome, so that the connection takes the ROLLBACK. */
+    memset(&unused, 0, sizeof unused);
+    load_snapshots_wait(run->conn, &run->pending, &unused, &ignored);
     if (run->in_write_txn && PQstatus(run->conn) == CONNECTION_OK)
         PQclear(PQexec(run->conn, "ROLLBACK"));
     /* The server drops a session's locks when its backend exits, which may

@@ -1,7 +1,8 @@
 /*
  * load.c: COPY ... FROM STDIN, staging table, upsert.
  *
- * Entry points: load_prepare, load_snapshots, load_apply_goals,
+ * Entry points: load_prepare, load_snapshots (or its two halves,
+ * load_snapshots_send and load_snapshots_wait), load_apply_goals,
  * load_counts_add.  The rows arrive subject by subject with time-ordered
  * ids, so the primary key's pages fill left to right and each subject's
  * rows of the unique index are a few adjacent pages; the upsert takes the
@@ -102,44 +103,40 @@ copy_in(PGconn *conn, const char *sql, const struct strbuf *const *bufs, size_t 
 
 #define STAGE_COLUMNS "id, user_id, workspace_id, platform, snapshot_type, snapshot_date, metrics"
 
-/* One statement per partial unique index (SPEC.md section 5). */
-static const char *const upsert_sql[2][2] = {
-    [LOAD_REPLACE] = {
-        "WITH w AS (INSERT INTO analytics_snapshots AS a (" STAGE_COLUMNS ")"
-        " SELECT " STAGE_COLUMNS " FROM devpulse_stage WHERE workspace_id IS NULL"
-        " ORDER BY user_id, platform, snapshot_date, snapshot_type"
-        " ON CONFLICT (user_id, platform, snapshot_date, snapshot_type)"
-        "   WHERE workspace_id IS NULL"
-        " DO UPDATE SET metrics = EXCLUDED.metrics"
-        "   WHERE a.metrics IS DISTINCT FROM EXCLUDED.metrics"
-        " RETURNING (xmax = 0) AS inserted)"
-        " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w",
-        "WITH w AS (INSERT INTO analytics_snapshots AS a (" STAGE_COLUMNS ")"
-        " SELECT " STAGE_COLUMNS " FROM devpulse_stage WHERE workspace_id IS NOT NULL"
-        " ORDER BY workspace_id, platform, snapshot_date, snapshot_type"
-        " ON CONFLICT (workspace_id, platform, snapshot_date, snapshot_type)"
-        "   WHERE workspace_id IS NOT NULL"
-        " DO UPDATE SET metrics = EXCLUDED.metrics, user_id = EXCLUDED.user_id"
-        "   WHERE (a.metrics, a.user_id) IS DISTINCT FROM (EXCLUDED.metrics, EXCLUDED.user_id)"
-        " RETURNING (xmax = 0) AS inserted)"
-        " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w",
-    },
-    [LOAD_KEEP] = {
-        "WITH w AS (INSERT INTO analytics_snapshots (" STAGE_COLUMNS ")"
-        " SELECT " STAGE_COLUMNS " FROM devpulse_stage WHERE workspace_id IS NULL"
-        " ORDER BY user_id, platform, snapshot_date, snapshot_type"
-        " ON CONFLICT (user_id, platform, snapshot_date, snapshot_type)"
-        "   WHERE workspace_id IS NULL DO NOTHING"
-        " RETURNING 1)"
-        " SELECT count(*), 0 FROM w",
-        "WITH w AS (INSERT INTO analytics_snapshots (" STAGE_COLUMNS ")"
-        " SELECT " STAGE_COLUMNS " FROM devpulse_stage WHERE workspace_id IS NOT NULL"
-        " ORDER BY workspace_id, platform, snapshot_date, snapshot_type"
-        " ON CONFLICT (workspace_id, platform, snapshot_date, snapshot_type)"
-        "   WHERE workspace_id IS NOT NULL DO NOTHING"
-        " RETURNING 1)"
-        " SELECT count(*), 0 FROM w",
-    },
+/*
+ * One statement per partial unique index (SPEC.md section 5), then the stage
+ * emptied: one query string, sent without waiting (load_snapshots_send).
+ */
+#define UPSERT_PERSONAL(action) \
+    "WITH w AS (INSERT INTO analytics_snapshots AS a (" STAGE_COLUMNS ")" \
+    " SELECT " STAGE_COLUMNS " FROM devpulse_stage WHERE workspace_id IS NULL" \
+    " ORDER BY user_id, platform, snapshot_date, snapshot_type" \
+    " ON CONFLICT (user_id, platform, snapshot_date, snapshot_type)" \
+    "   WHERE workspace_id IS NULL " action
+#define UPSERT_WORKSPACE(action) \
+    "WITH w AS (INSERT INTO analytics_snapshots AS a (" STAGE_COLUMNS ")" \
+    " SELECT " STAGE_COLUMNS " FROM devpulse_stage WHERE workspace_id IS NOT NULL" \
+    " ORDER BY workspace_id, platform, snapshot_date, snapshot_type" \
+    " ON CONFLICT (workspace_id, platform, snapshot_date, snapshot_type)" \
+    "   WHERE workspace_id IS NOT NULL " action
+/* Each statement returns one row: rows inserted, rows replaced. */
+#define REPLACE_COUNTS \
+    " RETURNING (xmax = 0) AS inserted)" \
+    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w;"
+#define KEEP_COUNTS " RETURNING 1) SELECT count(*), 0 FROM w;"
+
+static const char *const upsert_sql[2] = {
+    [LOAD_REPLACE] =
+        UPSERT_PERSONAL("DO UPDATE SET metrics = EXCLUDED.metrics"
+                        " WHERE a.metrics IS DISTINCT FROM EXCLUDED.metrics") REPLACE_COUNTS
+        UPSERT_WORKSPACE("DO UPDATE SET metrics = EXCLUDED.metrics, user_id = EXCLUDED.user_id"
+                         " WHERE (a.metrics, a.user_id) IS DISTINCT FROM"
+                         " (EXCLUDED.metrics, EXCLUDED.user_id)") REPLACE_COUNTS
+        "TRUNCATE devpulse_stage",
+    [LOAD_KEEP] =
+        UPSERT_PERSONAL("DO NOTHING") KEEP_COUNTS
+        UPSERT_WORKSPACE("DO NOTHING") KEEP_COUNTS
+        "TRUNCATE devpulse_stage",
 };
 
 /* What a replace would do, without doing it: new / changed / unchanged. */
@@ -180,34 +177,56 @@ dry_run_counts(PGconn *conn, struct load_counts *counts, bool overwrite, struct 
     return 0;
 }
 
+/* The staged rows, written: the upserts are sent, not waited for. */
 static int
-apply_staged(PGconn *conn, enum load_mode mode, bool dry_run, size_t rows,
-             struct load_counts *counts, struct etl_error *err)
+send_upserts(PGconn *conn, enum load_mode mode, size_t rows, struct load_pending *pending,
+             struct etl_error *err)
+{
+    if (!PQsendQuery(conn, upsert_sql[mode]))
+        return db_fail(err, "writing analytics_snapshots", conn, NULL);
+    pending->active = true;
+    pending->mode = mode;
+    pending->rows = rows;
+    return 0;
+}
+
+int
+load_snapshots_wait(PGconn *conn, struct load_pending *pending, struct load_counts *counts,
+                    struct etl_error *err)
 {
     size_t inserted = 0, replaced = 0;
+    int results = 0, rc = 0;
+    PGresult *res;
 
-    if (dry_run) {
-        if (dry_run_counts(conn, counts, mode == LOAD_REPLACE, err) < 0)
-            return -1;
-    } else {
-        for (int k = 0; k < 2; k++) {
-            PGresult *res = db_query(conn, "writing analytics_snapshots",
-                                     upsert_sql[mode][k], 0, NULL, PGRES_TUPLES_OK, err);
+    if (!pending->active)
+        return 0;
+    pending->active = false;
+    /* Two upserts (one row each: inserted, replaced), then the TRUNCATE.
+     * Every result is read, also after a failure, so that the connection is
+     * free again when this returns. */
+    while ((res = PQgetResult(conn)) != NULL) {
+        ExecStatusType want = results < 2 ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
 
-            if (res == NULL)
-                return -1;
+        if (rc == 0 && PQresultStatus(res) != want) {
+            rc = db_fail(err, "writing analytics_snapshots", conn, res);
+        } else if (rc == 0 && results < 2) {
             inserted += strtoull(PQgetvalue(res, 0, 0), NULL, 10);
             replaced += strtoull(PQgetvalue(res, 0, 1), NULL, 10);
-            PQclear(res);
         }
-        counts->inserted += inserted;
-        counts->replaced += replaced;
-        if (mode == LOAD_KEEP)
-            counts->kept += rows - inserted;
-        else
-            counts->unchanged += rows - inserted - replaced;
+        PQclear(res);
+        results++;
     }
-    return db_exec(conn, "emptying the snapshot stage", "TRUNCATE devpulse_stage", err);
+    if (rc == 0 && results != 3)
+        rc = db_fail(err, "writing analytics_snapshots", conn, NULL);
+    if (rc < 0)
+        return -1;
+    counts->inserted += inserted;
+    counts->replaced += replaced;
+    if (pending->mode == LOAD_KEEP)
+        counts->kept += pending->rows - inserted;
+    else
+        counts->unchanged += pending->rows - inserted - replaced;
+    return 0;
 }
 
 /* Sets *free_out when no row of analytics_snapshots has one of the batch's keys. */
@@ -267,11 +286,13 @@ load_counts_add(struct load_counts *to, const struct load_counts *c)
 }
 
 int
-load_snapshots(PGconn *conn, const struct load_batch *batch, enum load_mode mode,
-               bool dry_run, struct load_counts *counts, struct etl_error *err)
+load_snapshots_send(PGconn *conn, const struct load_batch *batch, enum load_mode mode,
+                    bool dry_run, struct load_counts *counts, struct load_pending *pending,
+                    struct etl_error *err)
 {
     bool free_keys = false;
 
+    pending->active = false;
     for (int p = 0; p < 4; p++)
         for (int t = 0; t < 3; t++)
             counts->by_kind[p][t] += batch->by_kind[p][t];
@@ -294,7 +315,22 @@ load_snapshots(PGconn *conn, const struct load_batch *batch, enum load_mode mode
     if (copy_in(conn, "COPY devpulse_stage FROM STDIN", batch->bufs, batch->n_bufs,
                 "COPY into the snapshot stage failed", err) < 0)
         return -1;
-    return apply_staged(conn, mode, dry_run, batch->rows, counts, err);
+    if (!dry_run)
+        return send_upserts(conn, mode, batch->rows, pending, err);
+    if (dry_run_counts(conn, counts, mode == LOAD_REPLACE, err) < 0)
+        return -1;
+    return db_exec(conn, "emptying the snapshot stage", "TRUNCATE devpulse_stage", err);
+}
+
+int
+load_snapshots(PGconn *conn, const struct load_batch *batch, enum load_mode mode,
+               bool dry_run, struct load_counts *counts, struct etl_error *err)
+{
+    struct load_pending pending;
+
+    if (load_snapshots_send(conn, batch, mode, dry_run, counts, &pending, err) < 0)
+        return -1;
+    return load_snapshots_wait(conn, &pending, counts, err);
 }
 
 static const char goals_update_sql[] =

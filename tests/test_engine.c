@@ -22,7 +22,7 @@ expect_same_as_reference(struct fx_db *db, const char *expected)
 }
 
 static void
-nightly_case(int seed, const char *as_of, int lookback)
+nightly_case(int seed, const char *as_of, int lookback, const char *extra)
 {
     struct fx_db db;
     char *out, expected[256];
@@ -30,7 +30,7 @@ nightly_case(int seed, const char *as_of, int lookback)
 
     fx_db_create(&db);
     fx_generate(&db, 60, 400, seed, NULL);
-    rc = fx_etl(&db, &out, "nightly --as-of %s --lookback %d", as_of, lookback);
+    rc = fx_etl(&db, &out, "nightly --as-of %s --lookback %d %s", as_of, lookback, extra);
     cr_assert_eq(rc, 0, "nightly failed: %s", out);
     free(out);
     snprintf(expected, sizeof expected, "SELECT * FROM ref.snapshots_nightly('%s', %d)", as_of, lookback);
@@ -38,10 +38,15 @@ nightly_case(int seed, const char *as_of, int lookback)
     fx_db_drop(&db);
 }
 
-Test(engine, nightly_seed1_default_lookback) { nightly_case(1, "2025-12-20T12:00:00Z", 3); }
-Test(engine, nightly_seed2_late_utc) { nightly_case(2, "2025-12-31T23:30:00Z", 9); }
-Test(engine, nightly_seed3_early_utc) { nightly_case(3, "2026-01-01T03:00:00Z", 1); }
-Test(engine, nightly_seed4_dst_night) { nightly_case(4, "2025-10-27T00:30:00+01:00", 40); }
+Test(engine, nightly_seed1_default_lookback) { nightly_case(1, "2025-12-20T12:00:00Z", 3, ""); }
+Test(engine, nightly_seed2_late_utc) { nightly_case(2, "2025-12-31T23:30:00Z", 9, ""); }
+Test(engine, nightly_seed3_early_utc) { nightly_case(3, "2026-01-01T03:00:00Z", 1, ""); }
+Test(engine, nightly_seed4_dst_night) { nightly_case(4, "2025-10-27T00:30:00+01:00", 40, ""); }
+/* Many batches: each is computed while the server writes the one before. */
+Test(engine, nightly_seed5_many_batches)
+{
+    nightly_case(5, "2025-12-20T12:00:00Z", 30, "--batch-memory 1");
+}
 
 static void
 backfill_case(int seed, const char *as_of, const char *from, const char *to, const char *extra)

@@ -1,9 +1,10 @@
 /*
  * test_faults.c: faults on a real server, no mocks.  After each one the
  * database is consistent (no partial batch; goals unchanged or fully
- * updated) and a rerun succeeds: a backend killed mid-COPY, the server
- * restarted mid-run, statement_timeout hit, a DSN that points nowhere, a
- * role without the grants it needs (and one with them), row level security.
+ * updated) and a rerun succeeds: a backend killed mid-COPY or while a
+ * nightly batch is being written, the server restarted mid-run,
+ * statement_timeout hit, a DSN that points nowhere, a role without the
+ * grants it needs (and one with them), row level security.
  * SIGTERM and SIGINT mid-run and a concurrent second run are in test_ops.c.
  */
 #include <criterion/criterion.h>
@@ -74,6 +75,55 @@ Test(faults, backend_killed_mid_copy_then_resume, .timeout = 300)
     cr_assert_eq(fx_etl(&db, &out, "backfill --resume"), 0, "%s", out);
     free(out);
     cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0);
+    fx_db_drop(&db);
+}
+
+/* Terminates the engine's session while the server writes a nightly batch
+ * after the first (the upserts are sent without waiting, and the engine
+ * computes the next batch meanwhile); answers t when it has.  The trigger
+ * below makes each upsert last long enough to be seen, and counts them. */
+#define KILL_MID_UPSERT \
+    "SELECT count(pg_terminate_backend(pid)) > 0 FROM pg_stat_activity" \
+    " WHERE datname = current_database() AND application_name = 'devpulse-etl'" \
+    "   AND state = 'active' AND query LIKE 'WITH w AS (INSERT INTO analytics_snapshots%%'" \
+    "   AND (SELECT last_value FROM slow_upserts) >= 3"
+#define SLOW_UPSERTS \
+    "CREATE SEQUENCE slow_upserts;" \
+    "CREATE FUNCTION slow_upsert() RETURNS trigger LANGUAGE plpgsql AS" \
+    " $$BEGIN PERFORM nextval('slow_upserts'), pg_sleep(0.2); RETURN NULL; END$$;" \
+    "CREATE TRIGGER slow_upsert BEFORE INSERT ON analytics_snapshots" \
+    " FOR EACH STATEMENT EXECUTE FUNCTION slow_upsert()"
+
+/* A nightly that loses its session while a batch is being written writes
+ * nothing and touches no goal; the rerun writes the reference's rows. */
+Test(faults, backend_killed_mid_nightly_upsert, .timeout = 300)
+{
+    struct fx_db db;
+    char *out, *goals_before, *goals_after;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 150, 365, 43, NULL);
+    fx_exec(&db, SLOW_UPSERTS);
+    goals_before = fx_goals_hash(&db);
+    rc = fx_etl_meanwhile(&db, &out, KILL_MID_UPSERT, ":",
+                          "nightly --lookback 30 --as-of " AS_OF " --batch-memory 1 --retries 0");
+    cr_assert_eq(rc, 1, "%d: %s", rc, out);
+    cr_expect(strstr(out, "connection") != NULL, "%s", out);
+    free(out);
+    goals_after = fx_goals_hash(&db);
+    cr_expect_str_eq(goals_before, goals_after, "goals changed by a failed nightly");
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0,
+                 "a failed nightly left rows");
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
+                             " AND error LIKE '%%connection%%'"), 1);
+    fx_exec(&db, "DROP TRIGGER slow_upsert ON analytics_snapshots");
+    cr_assert_eq(fx_etl(&db, &out, "nightly --lookback 30 --as-of " AS_OF " --batch-memory 1"), 0,
+                 "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 30)"), 0);
+    free(goals_before);
+    free(goals_after);
     fx_db_drop(&db);
 }
 
