@@ -72,14 +72,15 @@ struct load_pending {
  * other way leaves nothing pending); load_snapshots_wait reads their outcome
  * into counts, and returns 0 at once when nothing is pending.  In between,
  * nothing else may use the connection: after a failure elsewhere, call
- * load_snapshots_wait (it reads every result) before rolling back.  When
- * load_snapshots_send fails, nothing is pending.
+ * load_snapshots_abandon (it cancels the batch and reads every result)
+ * before rolling back.  When load_snapshots_send fails, nothing is pending.
  */
 int load_snapshots_send(PGconn *conn, const struct load_batch *batch, enum load_mode mode,
                         bool dry_run, struct load_counts *counts,
                         struct load_pending *pending, struct etl_error *err);
 int load_snapshots_wait(PGconn *conn, struct load_pending *pending,
                         struct load_counts *counts, struct etl_error *err);
+void load_snapshots_abandon(PGconn *conn, struct load_pending *pending);
 
 /*
  * Stages goal values (lines "goal_id\tcurrent_value\n") and applies SPEC.md

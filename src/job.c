@@ -910,7 +910,6 @@ run_batches(struct run *run, struct etl_error *err)
     bool commit_each = run->opts->command == JOB_BACKFILL && !run->opts->dry_run;
     int loaders = run->opts->loaders > 0 ? run->opts->loaders : DEFAULT_LOADERS;
     struct ledger_position position = run->state->done;
-    struct etl_error last_err;
     double t0;
     int rc = 0;
 
@@ -933,10 +932,10 @@ run_batches(struct run *run, struct etl_error *err)
         if (part_batches(run, p, budget) > 0 &&
             (enter_part(run, p, err) < 0 || run_part(run, p, budget, commit_each, &position, err) < 0))
             rc = -1;
-    if (wait_load(run, &last_err) < 0 && rc == 0) {
-        *err = last_err;
+    if (rc < 0)
+        load_snapshots_abandon(run->conn, &run->pending);
+    else if (wait_load(run, err) < 0)
         rc = -1;
-    }
     if (run->pipe != NULL) {
         struct etl_error pipe_err;
 
@@ -1233,13 +1232,8 @@ open_ledger(struct run *run, struct etl_error *err)
 static void
 run_term(struct run *run)
 {
-    struct load_counts unused;
-    struct etl_error ignored;
-
-    /* A batch still being written, after a failure elsewhere: read its
-     * outcome, so that the connection takes the ROLLBACK. */
-    memset(&unused, 0, sizeof unused);
-    load_snapshots_wait(run->conn, &run->pending, &unused, &ignored);
+    /* A batch still being written, after a failure elsewhere. */
+    load_snapshots_abandon(run->conn, &run->pending);
     if (run->in_write_txn && PQstatus(run->conn) == CONNECTION_OK)
         PQclear(PQexec(run->conn, "ROLLBACK"));
     /* The server drops a session's locks when its backend exits, which may

@@ -2,7 +2,8 @@
  * load.c: COPY ... FROM STDIN, staging table, upsert.
  *
  * Entry points: load_prepare, load_snapshots (or its two halves,
- * load_snapshots_send and load_snapshots_wait), load_apply_goals,
+ * load_snapshots_send and load_snapshots_wait, and load_snapshots_abandon),
+ * load_apply_goals,
  * load_counts_add.  The rows arrive subject by subject with time-ordered
  * ids, so the primary key's pages fill left to right and each subject's
  * rows of the unique index are a few adjacent pages; the upsert takes the
@@ -283,6 +284,25 @@ load_counts_add(struct load_counts *to, const struct load_counts *c)
     to->unchanged += c->unchanged;
     to->kept += c->kept;
     to->copied += c->copied;
+}
+
+void
+load_snapshots_abandon(PGconn *conn, struct load_pending *pending)
+{
+    struct load_counts unused;
+    struct etl_error ignored;
+    PGcancel *cancel;
+    char buf[256];
+
+    if (!pending->active)
+        return;
+    /* The batch will be rolled back: no need to wait for all of it. */
+    if ((cancel = PQgetCancel(conn)) != NULL) {
+        PQcancel(cancel, buf, sizeof buf);
+        PQfreeCancel(cancel);
+    }
+    memset(&unused, 0, sizeof unused);
+    load_snapshots_wait(conn, pending, &unused, &ignored);
 }
 
 int
