@@ -942,11 +942,20 @@ run_job(struct cli *cli)
  * so its resident memory would follow the largest mix it ever held rather
  * than what it holds.  A fixed threshold and two heaps keep the peak close
  * to what --batch-memory bounds.
+ *
+ * The threshold is below the size of one subject's formatted rows in a
+ * backfill (about 330 KiB on average for a year of bench/run's data), so
+ * those buffers are mapped on their own: the room their doubling leaves
+ * unused is never touched, and a batch's rows go back to the system when
+ * its loader frees them.  From a heap, both stayed resident, and the peak
+ * depended on how the loaders' frees interleaved with the next batch's
+ * growth (bench/RESULTS.md, "What made the peak lower and steadier").  The
+ * price is fresh pages for every batch.
  */
 static void
 limit_malloc_retention(void)
 {
-    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_MMAP_THRESHOLD, 128 << 10);
     mallopt(M_ARENA_MAX, 2);
 }
 
