@@ -944,7 +944,7 @@ run_job(struct cli *cli)
  * to what --batch-memory bounds.
  *
  * The threshold is below the size of one subject's formatted rows in a
- * backfill (about 330 KiB on average for a year of bench/run's data), so
+ * backfill (about 300 KiB on average for a year of bench/run's data), so
  * those buffers are mapped on their own: the room their doubling leaves
  * unused is never touched, and a batch's rows go back to the system when
  * its loader frees them.  From a heap, both stayed resident, and the peak
