@@ -125,6 +125,8 @@ copy_in(PGconn *conn, const char *sql, const struct strbuf *const *bufs, size_t 
     " RETURNING (xmax = 0) AS inserted)" \
     " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w;"
 #define KEEP_COUNTS " RETURNING 1) SELECT count(*), 0 FROM w;"
+#define UPSERTS 2       /* the statements above in each query, before EMPTY_STAGE */
+#define EMPTY_STAGE "TRUNCATE devpulse_stage"
 
 static const char *const upsert_sql[2] = {
     [LOAD_REPLACE] =
@@ -133,11 +135,11 @@ static const char *const upsert_sql[2] = {
         UPSERT_WORKSPACE("DO UPDATE SET metrics = EXCLUDED.metrics, user_id = EXCLUDED.user_id"
                          " WHERE (a.metrics, a.user_id) IS DISTINCT FROM"
                          " (EXCLUDED.metrics, EXCLUDED.user_id)") REPLACE_COUNTS
-        "TRUNCATE devpulse_stage",
+        EMPTY_STAGE,
     [LOAD_KEEP] =
         UPSERT_PERSONAL("DO NOTHING") KEEP_COUNTS
         UPSERT_WORKSPACE("DO NOTHING") KEEP_COUNTS
-        "TRUNCATE devpulse_stage",
+        EMPTY_STAGE,
 };
 
 /* What a replace would do, without doing it: new / changed / unchanged. */
@@ -206,18 +208,18 @@ load_snapshots_wait(PGconn *conn, struct load_pending *pending, struct load_coun
      * Every result is read, also after a failure, so that the connection is
      * free again when this returns. */
     while ((res = PQgetResult(conn)) != NULL) {
-        ExecStatusType want = results < 2 ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
+        ExecStatusType want = results < UPSERTS ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
 
         if (rc == 0 && PQresultStatus(res) != want) {
             rc = db_fail(err, "writing analytics_snapshots", conn, res);
-        } else if (rc == 0 && results < 2) {
+        } else if (rc == 0 && results < UPSERTS) {
             inserted += strtoull(PQgetvalue(res, 0, 0), NULL, 10);
             replaced += strtoull(PQgetvalue(res, 0, 1), NULL, 10);
         }
         PQclear(res);
         results++;
     }
-    if (rc == 0 && results != 3)
+    if (rc == 0 && results != UPSERTS + 1)
         rc = db_fail(err, "writing analytics_snapshots", conn, NULL);
     if (rc < 0)
         return -1;
@@ -339,7 +341,7 @@ load_snapshots_send(PGconn *conn, const struct load_batch *batch, enum load_mode
         return send_upserts(conn, mode, batch->rows, pending, err);
     if (dry_run_counts(conn, counts, mode == LOAD_REPLACE, err) < 0)
         return -1;
-    return db_exec(conn, "emptying the snapshot stage", "TRUNCATE devpulse_stage", err);
+    return db_exec(conn, "emptying the snapshot stage", EMPTY_STAGE, err);
 }
 
 int
