@@ -1517,6 +1517,67 @@ Test(spec, goal_rules_nightly)
 }
 
 /*
+ * A nightly's totals and goals over history long before its buckets, with
+ * sums past int32.  P1 (UTC) and its workspace W1 cover one github
+ * connection; cutoff Jan 9, lookback 3, so the buckets start on Mon Jan 6
+ * (weekly) and Jan 1 (monthly).  Rows (commits unless named):
+ *   2024-03-01 2100000000, 5 pull requests, 1 issue;  2024-03-02 2100000000;
+ *   2024-03-03 2100000000;  2024-06-15 10;  2024-12-20 7;  2025-01-08 3.
+ * The goals start and end on days of that history, before the buckets.
+ */
+Test(spec, history_before_the_buckets)
+{
+    static const struct goal_case cases[] = {
+        /* Mar 2 .. Jan 9: 2 * 2100000000 + 10 + 7 + 3 */
+        {"from_mar_2", "'" PID(01) "', NULL, 'github', 'commits', 1, 'count', '2024-03-02', NULL, false, NULL, 0",
+         "4200000020|true|asof|asof"},
+        /* Mar 1 .. Jun 15: 3 * 2100000000 + 10 */
+        {"mar_1_to_jun_15", "'" PID(01) "', NULL, 'github', 'commits', 1, 'count', '2024-03-01', '2024-06-15', false, NULL, 0",
+         "6300000010|true|asof|asof"},
+        /* Jun 16 .. Dec 20: 7 */
+        {"jun_16_to_dec_20", "'" PID(01) "', NULL, 'github', 'commits', 100, 'count', '2024-06-16', '2024-12-20', false, NULL, 0",
+         "7|false|null|asof"},
+        /* Mar 1 only: 5 pull requests */
+        {"prs_mar_1", "'" PID(01) "', NULL, 'github', 'pull_requests', 100, 'count', '2024-03-01', '2024-03-01', false, NULL, 0",
+         "5|false|null|asof"},
+        /* the workspace's, Dec 15 .. Jan 9: 7 + 3 */
+        {"workspace_dec_15", "'" PID(01) "', '" WID(01) "', 'github', 'commits', 100, 'count', '2024-12-15', NULL, false, NULL, 0",
+         "10|false|null|asof"},
+        /* the one issue is on Mar 1, before the start: 0, unchanged */
+        {"issues_from_mar_2", "'" PID(01) "', NULL, 'github', 'issues', 1, 'count', '2024-03-02', NULL, false, NULL, 0",
+         "0|false|null|stale"},
+    };
+    const char *jan_8 = "{\"github\": {\"commits\": 3, \"active_days\": 1, \"total_commits\": 6300000020}}";
+    struct fx_db db;
+
+    fx_db_create(&db);
+    add_user_on(&db, PID(01), "UTC", CID(01), "github");
+    fx_exec(&db, "INSERT INTO workspaces (id, name, slug, owner_id) VALUES ('" WID(01) "', 'w', 'w', '" PID(01) "')");
+    add_monitor(&db, NULL, PID(01), WID(01), "github", CID(01), "all", NULL, true);
+    add_contrib(&db, CID(01), "2024-03-01", 2100000000, 5, 1, 0);
+    add_contrib(&db, CID(01), "2024-03-02", 2100000000, 0, 0, 0);
+    add_contrib(&db, CID(01), "2024-03-03", 2100000000, 0, 0, 0);
+    add_contrib(&db, CID(01), "2024-06-15", 10, 0, 0, 0);
+    add_contrib(&db, CID(01), "2024-12-20", 7, 0, 0, 0);
+    add_contrib(&db, CID(01), "2025-01-08", 3, 0, 0, 0);
+    insert_goals(&db, cases, (int) (sizeof cases / sizeof cases[0]));
+    free(etl_ok(&db, "nightly --lookback 3 --as-of " AS_OF));
+    expect_goals(&db, cases, (int) (sizeof cases / sizeof cases[0]), AS_OF);
+    const struct row_want rows[] = {
+        {P1, "github", "daily", "2025-01-07", "{\"github\": {\"total_commits\": 6300000017}}"},
+        {P1, "github", "daily", "2025-01-08", jan_8},
+        {P1, "github", "daily", "2025-01-09", "{\"github\": {\"total_commits\": 6300000020}}"},
+        {P1, "github", "weekly", "2025-01-06", jan_8},
+        {P1, "github", "monthly", "2025-01-01", jan_8},
+        {W1, "github", "monthly", "2025-01-01", jan_8},
+    };
+
+    expect_rows(&db, rows, (int) (sizeof rows / sizeof rows[0]));
+    cr_expect_eq(count_rows(&db, P1), 10, "P1: 3 daily, 1 weekly, 1 monthly, github and all");
+    fx_db_drop(&db);
+}
+
+/*
  * Dates past year 9999 are dates like any other (PostgreSQL prints them with
  * five digits).  GU's commits, cutoff Jan 9.
  */
