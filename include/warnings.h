@@ -8,8 +8,10 @@
 
 struct warning {
     char *reason;
-    char **ids;
+    char **ids;                /* in the order they were added */
     size_t n_ids, cap;
+    size_t *slots;             /* hash set of ids: index + 1, 0 when free */
+    size_t n_slots;            /* a power of two, at least twice n_ids */
 };
 
 struct warnings {
