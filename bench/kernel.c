@@ -152,23 +152,6 @@ parse_options(int argc, char **argv, struct options *o)
     return 0;
 }
 
-/* The earliest finite day of any row (a copy of job.c's min_data_day, which
- * is static there). */
-static int32_t
-min_data_day(const struct source *src)
-{
-    int32_t min = src->min_instant == TS_POS_INF ? DAY_POS_INF
-                                                 : cal_floor_day(src->min_instant) - 1;
-
-    for (size_t i = 0; i < src->contributions.n; i++)
-        if (src->contributions.rows[i].day != DAY_NEG_INF && src->contributions.rows[i].day < min)
-            min = src->contributions.rows[i].day;
-    for (size_t i = 0; i < src->channel_stats.n; i++)
-        if (src->channel_stats.rows[i].day != DAY_NEG_INF && src->channel_stats.rows[i].day < min)
-            min = src->channel_stats.rows[i].day;
-    return min;
-}
-
 /* Reads everything in one snapshot, as job.c's extract_all does. */
 static int
 load_world(const struct options *o, struct world *w, struct etl_error *err)
@@ -187,7 +170,7 @@ load_world(const struct options *o, struct world *w, struct etl_error *err)
                      &w->src, &w->stats, err) < 0 ||
         scope_resolve_repositories(&w->src, &w->scope, 0, w->scope.n_subjects, err) < 0)
         return -1;
-    w->min_data_day = min_data_day(&w->src);
+    w->min_data_day = source_min_day(&w->src);
     lo = w->src.min_instant < o->as_of ? w->src.min_instant : o->as_of;
     return tz_load(w->conn, w->scope.zone_names, w->scope.n_zones, lo,
                    o->as_of + 2 * USECS_PER_DAY, &w->zones, err);

@@ -72,6 +72,11 @@ int extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int wor
                  const bool *wanted, struct extract_router *router, struct source *src,
                  struct extract_stats *stats, struct etl_error *err);
 
+/* The earliest finite day of any bulk row, after extract_bulk (a day before
+ * the earliest instant's UTC date, which no zone's local date precedes by
+ * more): no cell is needed before it. */
+int32_t source_min_day(const struct source *src);
+
 void source_term(struct source *src);
 
 /* --- the binary COPY decoder, public for its tests --- */

@@ -1377,6 +1377,15 @@ out:
     return rc;
 }
 
+int32_t
+source_min_day(const struct source *src)
+{
+    int32_t min = src->min_instant == TS_POS_INF ? DAY_POS_INF
+                                                 : cal_floor_day(src->min_instant) - 1;
+
+    return src->min_day < min ? src->min_day : min;
+}
+
 void
 source_term(struct source *src)
 {

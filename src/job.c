@@ -436,16 +436,6 @@ plan_subjects(struct run *run, struct etl_error *err)
     return 0;
 }
 
-/* The earliest finite day of any row: nothing before it needs a cell. */
-static int32_t
-min_data_day(const struct source *src)
-{
-    int32_t min = src->min_instant == TS_POS_INF ? DAY_POS_INF
-                                                 : cal_floor_day(src->min_instant) - 1;
-
-    return src->min_day < min ? src->min_day : min;
-}
-
 static int
 load_zones(struct run *run, struct etl_error *err)
 {
@@ -490,7 +480,7 @@ extract_all(struct run *run, struct etl_error *err)
     if (run->n_parts == 1 &&
         scope_resolve_repositories(&run->src, &run->scope, 0, run->scope.n_subjects, err) < 0)
         return -1;
-    run->min_data_day = min_data_day(&run->src);
+    run->min_data_day = source_min_day(&run->src);
     if (load_zones(run, err) < 0)
         return -1;
     if (run->reader != run->conn)
