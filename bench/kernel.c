@@ -8,7 +8,7 @@
  * backfill of [from, to] per subject exactly as job.c does (cutoff, first
  * bucket day), then times agg_subjects -- the engine's OpenMP kernel, rows ->
  * per-day cumulative cells -- over every subject, in batches of --batch
- * subjects (default 2048, so the cells of one batch stay near 100 MiB, as the
+ * subjects (default 2048, so the cells of one batch stay under 100 MiB, as the
  * engine's --batch-memory does), with 1, 2 and all threads
  * (omp_set_num_threads).  Nothing is formatted or written: metrics.c and
  * load.c are not part of the kernel.
@@ -250,7 +250,7 @@ one_pass(const struct world *w, const struct options *o, struct cells *cells,
 
         spent += now_seconds() - t0;
         for (int32_t i = 0; i < count; i++) {
-            bytes += ((size_t) cells[i].n + 1) * N_SERIES * sizeof(int64_t);
+            bytes += cells_bytes(&cells[i]);
             cells_term(&cells[i]);
         }
         if (bytes > *max_cells)

@@ -10,6 +10,7 @@
 #ifndef AGGREGATE_H
 #define AGGREGATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "etl_error.h"
@@ -27,10 +28,18 @@ enum series {
     N_SERIES
 };
 
+/*
+ * A row of cells holds only the series of the platforms the subject covers
+ * (its connections' and repositories'): col[s] is series s's column, -1 for
+ * the others, whose sums are all 0.  Most subjects cover github alone, and
+ * zeroing and summing the other columns was most of the kernel's time.
+ */
 struct cells {
     int32_t w0;               /* first day of the window */
     int32_t n;                /* days in the window: w0 .. w0 + n - 1 (the cutoff) */
-    int64_t *sums;            /* (n + 1) rows of N_SERIES cumulative sums */
+    int64_t *sums;            /* (n + 1) rows of `stride` cumulative sums */
+    int stride;               /* columns per row */
+    int8_t col[N_SERIES];
     /* Earliest local day of an in-scope row on or before the cutoff, per
      * platform and for PLATFORM_ALL; DAY_POS_INF when there is none. */
     int32_t first_day[N_PLATFORMS + 1];
@@ -58,6 +67,9 @@ int64_t cells_through(const struct cells *c, enum series s, int64_t day);
 
 /* The sum of series over the days [from, to]. */
 int64_t cells_over(const struct cells *c, enum series s, int64_t from, int64_t to);
+
+/* The bytes c->sums takes. */
+size_t cells_bytes(const struct cells *c);
 
 void cells_term(struct cells *c);
 

@@ -19,7 +19,40 @@ day_row(struct cells *c, int32_t day)
 {
     size_t i = day < c->w0 ? 0 : (size_t) (day - c->w0) + 1;
 
-    return c->sums + i * N_SERIES;
+    return c->sums + i * (size_t) c->stride;
+}
+
+/* Each platform's series, consecutive in enum series. */
+static const enum series platform_series[N_PLATFORMS][2] = {
+    [PLATFORM_GITHUB] = {S_COMMITS, S_OPEN_ISSUES},
+    [PLATFORM_YOUTUBE] = {S_SUBSCRIBERS, S_VIDEO_COMMENTS},
+    [PLATFORM_DEVTO] = {S_ARTICLES, S_ARTICLE_COMMENTS},
+};
+
+/* The platforms whose rows the subject can have, bit p for platform p. */
+static unsigned
+covered_platforms(const struct source *src, const struct subject *s)
+{
+    unsigned mask = s->n_repos > 0 ? 1u << PLATFORM_GITHUB : 0;
+
+    for (int32_t k = 0; k < s->n_conns; k++) {
+        int p = src->connections[s->conns[k]].platform;
+
+        if (p >= 0 && p < N_PLATFORMS)
+            mask |= 1u << p;
+    }
+    return mask;
+}
+
+static void
+lay_out_columns(struct cells *c, unsigned platforms)
+{
+    c->stride = 0;
+    memset(c->col, -1, sizeof c->col);
+    for (int p = 0; p < N_PLATFORMS; p++)
+        if (platforms & (1u << p))
+            for (int s = platform_series[p][0]; s <= (int) platform_series[p][1]; s++)
+                c->col[s] = (int8_t) c->stride++;
 }
 
 static inline void
@@ -40,9 +73,9 @@ add_contributions(struct cells *c, const struct source *src, int32_t conn, int32
             continue;
         saw_day(c, PLATFORM_GITHUB, row->day);
         cell = day_row(c, row->day);
-        cell[S_COMMITS] += row->commits;
-        cell[S_PULL_REQUESTS] += row->pull_requests;
-        cell[S_ISSUES] += row->issues;
+        cell[c->col[S_COMMITS]] += row->commits;
+        cell[c->col[S_PULL_REQUESTS]] += row->pull_requests;
+        cell[c->col[S_ISSUES]] += row->issues;
     }
 }
 
@@ -57,11 +90,11 @@ add_repository(struct cells *c, const struct repository_row *row, const struct t
         return;
     saw_day(c, PLATFORM_GITHUB, day);
     cell = day_row(c, day);
-    cell[S_REPOSITORIES] += 1;
-    cell[S_STARS] += row->stars;
-    cell[S_FORKS] += row->forks;
-    cell[S_WATCHERS] += row->watchers;
-    cell[S_OPEN_ISSUES] += row->open_issues;
+    cell[c->col[S_REPOSITORIES]] += 1;
+    cell[c->col[S_STARS]] += row->stars;
+    cell[c->col[S_FORKS]] += row->forks;
+    cell[c->col[S_WATCHERS]] += row->watchers;
+    cell[c->col[S_OPEN_ISSUES]] += row->open_issues;
 }
 
 static void
@@ -75,8 +108,8 @@ add_channel_stats(struct cells *c, const struct source *src, int32_t conn, int32
             break;      /* sorted by day; later deltas must not count either */
         saw_day(c, PLATFORM_YOUTUBE, row->day);
         cell = day_row(c, row->day);
-        cell[S_SUBSCRIBERS] += row->subscribers_delta;
-        cell[S_CHANNEL_VIEWS] += row->views_delta;
+        cell[c->col[S_SUBSCRIBERS]] += row->subscribers_delta;
+        cell[c->col[S_CHANNEL_VIEWS]] += row->views_delta;
     }
 }
 
@@ -93,9 +126,9 @@ add_videos(struct cells *c, const struct source *src, int32_t conn, const struct
             continue;
         saw_day(c, PLATFORM_YOUTUBE, day);
         cell = day_row(c, day);
-        cell[S_VIDEOS] += 1;
-        cell[S_VIDEO_LIKES] += row->likes;
-        cell[S_VIDEO_COMMENTS] += row->comments;
+        cell[c->col[S_VIDEOS]] += 1;
+        cell[c->col[S_VIDEO_LIKES]] += row->likes;
+        cell[c->col[S_VIDEO_COMMENTS]] += row->comments;
     }
 }
 
@@ -112,10 +145,10 @@ add_articles(struct cells *c, const struct source *src, int32_t conn, const stru
             continue;
         saw_day(c, PLATFORM_DEVTO, day);
         cell = day_row(c, day);
-        cell[S_ARTICLES] += 1;
-        cell[S_ARTICLE_VIEWS] += row->views;
-        cell[S_ARTICLE_REACTIONS] += row->reactions;
-        cell[S_ARTICLE_COMMENTS] += row->comments;
+        cell[c->col[S_ARTICLES]] += 1;
+        cell[c->col[S_ARTICLE_VIEWS]] += row->views;
+        cell[c->col[S_ARTICLE_REACTIONS]] += row->reactions;
+        cell[c->col[S_ARTICLE_COMMENTS]] += row->comments;
     }
 }
 
@@ -123,21 +156,28 @@ add_articles(struct cells *c, const struct source *src, int32_t conn, const stru
 static void
 finish_cells(struct cells *c)
 {
-    for (int32_t i = 1; i <= c->n; i++) {
-        int64_t *row = c->sums + (size_t) i * N_SERIES;
-        const int64_t *prev = row - N_SERIES;
+    size_t stride = (size_t) c->stride;
+    int active = c->col[S_ACTIVE_DAYS];
 
-        row[S_ACTIVE_DAYS] = row[S_COMMITS] + row[S_PULL_REQUESTS] + row[S_ISSUES] > 0;
-        for (int k = 0; k < N_SERIES; k++)
+    for (int32_t i = 1; i <= c->n; i++) {
+        int64_t *row = c->sums + (size_t) i * stride;
+        const int64_t *prev = row - stride;
+
+        if (active >= 0)
+            row[active] = row[c->col[S_COMMITS]] + row[c->col[S_PULL_REQUESTS]] +
+                          row[c->col[S_ISSUES]] > 0;
+        for (size_t k = 0; k < stride; k++)
             row[k] += prev[k];
     }
-    c->sums[S_ACTIVE_DAYS] = 0;     /* days before the window are never asked for */
+    if (active >= 0)
+        c->sums[active] = 0;    /* days before the window are never asked for */
     for (int p = 0; p < N_PLATFORMS; p++)
         saw_day(c, PLATFORM_ALL, c->first_day[p]);
 }
 
 static int
-window(struct cells *c, int64_t need_from, int32_t min_data_day, int32_t cutoff)
+window(struct cells *c, unsigned platforms, int64_t need_from, int32_t min_data_day,
+       int32_t cutoff)
 {
     /* Rows before the window go to row 0; the window starts one day after the
      * earliest day asked for, and never before the first day of any data. */
@@ -149,7 +189,8 @@ window(struct cells *c, int64_t need_from, int32_t min_data_day, int32_t cutoff)
         w0 = (int64_t) cutoff + 1;
     c->w0 = (int32_t) w0;
     c->n = (int32_t) ((int64_t) cutoff - w0 + 1);
-    c->sums = calloc(((size_t) c->n + 1) * N_SERIES, sizeof *c->sums);
+    lay_out_columns(c, platforms);
+    c->sums = calloc(cells_bytes(c) / sizeof *c->sums, sizeof *c->sums);
     for (int p = 0; p <= N_PLATFORMS; p++)
         c->first_day[p] = DAY_POS_INF;
     return c->sums == NULL ? -1 : 0;
@@ -162,7 +203,7 @@ agg_one_subject(const struct agg_input *in, const struct subject *s, int64_t nee
     const struct source *src = in->src;
     const struct tz_zone *zone = &in->zones->zones[s->zone];
 
-    if (window(c, need_from, in->min_data_day, s->cutoff) < 0)
+    if (window(c, covered_platforms(src, s), need_from, in->min_data_day, s->cutoff) < 0)
         return -1;
     if (need_from == INT64_MAX)
         return 0;       /* nothing is asked of this subject in this run */
@@ -218,7 +259,9 @@ cells_through(const struct cells *c, enum series s, int64_t day)
         i = 0;
     if (i > c->n)
         i = c->n;
-    return c->sums[(size_t) i * N_SERIES + s];
+    if (c->col[s] < 0)
+        return 0;
+    return c->sums[(size_t) i * (size_t) c->stride + (size_t) c->col[s]];
 }
 
 int64_t
@@ -227,6 +270,13 @@ cells_over(const struct cells *c, enum series s, int64_t from, int64_t to)
     if (to < from)
         return 0;
     return cells_through(c, s, to) - cells_through(c, s, from - 1);
+}
+
+size_t
+cells_bytes(const struct cells *c)
+{
+    /* one column at least: a subject that covers nothing still has a row 0 */
+    return ((size_t) c->n + 1) * (size_t) (c->stride ? c->stride : 1) * sizeof *c->sums;
 }
 
 void
