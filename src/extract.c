@@ -1185,6 +1185,19 @@ compare_stat_day(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Whether rows of a date-typed table, (conn, day, ...) each, are in order
+ * of day. */
+static bool
+days_in_order(const void *rows, size_t n, size_t row_size)
+{
+    const char *p = rows;
+
+    for (size_t i = 1; i < n; i++)
+        if (((const int32_t *) (p + i * row_size))[1] < ((const int32_t *) (p + (i - 1) * row_size))[1])
+            return false;
+    return true;
+}
+
 /*
  * Sorts each connection's date-typed rows by day and turns channel stats into
  * deltas: summing a connection's deltas up to day e gives its latest row on
@@ -1199,10 +1212,15 @@ order_by_day(struct source *src)
         size_t ns = src->channel_stats.off[c + 1] - src->channel_stats.off[c];
         int64_t prev_subs = 0, prev_views = 0;
 
-        qsort(src->contributions.rows + src->contributions.off[c],
-              src->contributions.off[c + 1] - src->contributions.off[c],
-              sizeof(struct contribution_row), compare_contribution_day);
-        qsort(s, ns, sizeof *s, compare_stat_day);
+        struct contribution_row *k = src->contributions.rows + src->contributions.off[c];
+        size_t nk = src->contributions.off[c + 1] - src->contributions.off[c];
+
+        /* Rows mostly arrive in order of day (tables filled day by day):
+         * then there is nothing to sort. */
+        if (!days_in_order(k, nk, sizeof *k))
+            qsort(k, nk, sizeof *k, compare_contribution_day);
+        if (!days_in_order(s, ns, sizeof *s))
+            qsort(s, ns, sizeof *s, compare_stat_day);
         for (size_t i = 0; i < ns; i++) {
             s[i].subscribers_delta = s[i].subscribers - prev_subs;
             s[i].views_delta = s[i].views - prev_views;

@@ -1081,9 +1081,10 @@ Test(spec, youtube_latest_stats_per_connection)
     add_conn(&db, CID(02), PID(02), "youtube", true);
     add_monitor(&db, NULL, PID(01), WID(01), "youtube", CID(01), "channel", NULL, true);
     add_monitor(&db, NULL, PID(02), WID(01), "youtube", CID(02), "user", NULL, true);
+    /* out of order of day, so that the engine has to sort them */
+    add_stats(&db, CID(01), "2025-01-09", 90, 1500);
     add_stats(&db, CID(01), "2025-01-02", 100, 1000);
     add_stats(&db, CID(01), "2025-01-06", 120, 1100);
-    add_stats(&db, CID(01), "2025-01-09", 90, 1500);
     add_stats(&db, CID(02), "2025-01-08", 50, 10);
     add_video(&db, CID(01), "2025-01-06 10:00Z", 3, 0);
     add_video(&db, CID(02), "2025-01-03 10:00Z", 2, 1);
