@@ -6,12 +6,13 @@
 
 #include <stddef.h>
 
+#include "strpool.h"
+
 struct warning {
     char *reason;
-    char **ids;                /* in the order they were added */
+    const char **ids;          /* in the order they were added, into `seen` */
     size_t n_ids, cap;
-    size_t *slots;             /* hash set of ids: index + 1, 0 when free */
-    size_t n_slots;            /* a power of two, at least twice n_ids */
+    struct strpool seen;       /* the ids, each once */
 };
 
 struct warnings {
