@@ -30,7 +30,7 @@ enum series {
 
 /*
  * A row of cells holds only the series of the platforms the subject covers
- * (its connections' and repositories'): col[s] is series s's column, -1 for
+ * (those of its live monitors): col[s] is series s's column, -1 for
  * the others, whose sums are all 0.  Most subjects cover github alone, and
  * zeroing and summing the other columns was most of the kernel's time.
  */

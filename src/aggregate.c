@@ -29,21 +29,8 @@ static const enum series platform_series[N_PLATFORMS][2] = {
     [PLATFORM_DEVTO] = {S_ARTICLES, S_ARTICLE_COMMENTS},
 };
 
-/* The platforms whose rows the subject can have, bit p for platform p. */
-static unsigned
-covered_platforms(const struct source *src, const struct subject *s)
-{
-    unsigned mask = s->n_repos > 0 ? 1u << PLATFORM_GITHUB : 0;
-
-    for (int32_t k = 0; k < s->n_conns; k++) {
-        int p = src->connections[s->conns[k]].platform;
-
-        if (p >= 0 && p < N_PLATFORMS)
-            mask |= 1u << p;
-    }
-    return mask;
-}
-
+/* Columns for the platforms of the subject's live monitors (scope.c): every
+ * connection and repository it covers is one of theirs. */
 static void
 lay_out_columns(struct cells *c, unsigned platforms)
 {
@@ -203,7 +190,7 @@ agg_one_subject(const struct agg_input *in, const struct subject *s, int64_t nee
     const struct source *src = in->src;
     const struct tz_zone *zone = &in->zones->zones[s->zone];
 
-    if (window(c, covered_platforms(src, s), need_from, in->min_data_day, s->cutoff) < 0)
+    if (window(c, s->live_platforms, need_from, in->min_data_day, s->cutoff) < 0)
         return -1;
     if (need_from == INT64_MAX)
         return 0;       /* nothing is asked of this subject in this run */
