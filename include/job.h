@@ -88,6 +88,17 @@ struct job_report {
 int job_run(const struct job_options *opts, struct job_report *report, struct etl_error *err);
 void job_report_term(struct job_report *report);
 
+/*
+ * The as-of instants a run accepts: every subject's cutoff day, in any zone,
+ * and every bucket a nightly of `lookback` days (0: not a nightly) writes
+ * from it must be 0001-01-01 or later, which PostgreSQL's date arithmetic and
+ * text formats handle (BC is not taken): the instant is at or after
+ * 0001-01-03 00:00 UTC, plus lookback - 1 days for a nightly.  The parser's
+ * latest (9999-12-31 23:59:59.999999 at -15:59:59) is fine.  0, or -1 with
+ * err saying which bound it passes.
+ */
+int job_check_as_of(int64_t as_of, int lookback, struct etl_error *err);
+
 /* True when a subject with this id belongs to shard k (1-based) of n. */
 bool job_subject_in_shard(const struct uuid *id, int k, int n);
 

@@ -117,6 +117,9 @@ cal_format_date(int32_t day, char *buf)
     snprintf(buf, 16, "%04d-%02d-%02d", y, m, d);
 }
 
+/* PostgreSQL refuses a timestamp longer than 128 characters or so. */
+#define FRACTION_DIGITS_MAX 100
+
 /* HH:MM[:SS[.frac]] -> microseconds into the day. */
 static const char *
 read_time(const char *s, int64_t *usecs)
@@ -131,14 +134,20 @@ read_time(const char *s, int64_t *usecs)
         if ((s = read_digits(s + 1, 2, &ss)) == NULL)
             return NULL;
         if (*s == '.') {
-            char *end;
+            /* Digits only (strtod alone would also take an exponent:
+             * ".1e9" is not a fraction), and no more than PostgreSQL
+             * reads in a whole timestamp. */
+            size_t n = strspn(s + 1, "0123456789");
+            char text[FRACTION_DIGITS_MAX + 2];
 
-            if (!isdigit((unsigned char) s[1]))
+            if (n == 0 || n > FRACTION_DIGITS_MAX)
                 return NULL;
+            memcpy(text, s, n + 1);
+            text[n + 1] = '\0';
             /* As PostgreSQL reads a fraction: strtod, then rint() to
              * microseconds (so .0000006 is 1 us, not 0). */
-            frac = (int64_t) rint(strtod(s, &end) * 1000000);
-            s = end;
+            frac = (int64_t) rint(strtod(text, NULL) * 1000000);
+            s += n + 1;
         }
     }
     if (hh > 23 || mm > 59 || ss > 59)

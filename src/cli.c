@@ -510,7 +510,11 @@ static int
 check_combinations(struct cli *cli)
 {
     const struct job_options *job = &cli->job;
+    struct etl_error err;
 
+    if (job->has_as_of &&
+        job_check_as_of(job->as_of, cli->command == CMD_NIGHTLY ? job->lookback : 0, &err) < 0)
+        return usage_error(cli, "%s", err.text);
     if (cli->command != CMD_BACKFILL)
         return EXIT_OK;
     if (cli->have_from != cli->have_to || (!cli->have_from && !job->resume))

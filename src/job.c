@@ -186,6 +186,26 @@ subject_uuid(const struct source *src, const struct subject *s)
                                        : &src->workspaces[s->entity].id;
 }
 
+/* The earliest as-of instant, 0001-01-03 00:00 UTC: the local date there is
+ * 0001-01-02 or later in every zone (tzdata's offsets, local mean times
+ * included, are under 16 hours), so every cutoff day is 0001-01-01 or later. */
+#define AS_OF_MIN (INT64_C(-730117) * USECS_PER_DAY)
+
+int
+job_check_as_of(int64_t as_of, int lookback, struct etl_error *err)
+{
+    if (as_of < AS_OF_MIN)
+        return etl_fail(err, "--as-of is too early: a subject's cutoff day would be before"
+                        " 0001-01-01; the earliest is 0001-01-03 00:00 UTC");
+    /* A nightly's first day is then at least 0001-01-01 too, which is a
+     * Monday and a 1st: its week and month start no earlier. */
+    if (lookback > 1 && as_of < AS_OF_MIN + (int64_t) (lookback - 1) * USECS_PER_DAY)
+        return etl_fail(err, "--lookback %d reaches before 0001-01-01 from this --as-of; the"
+                        " earliest --as-of for it is %d day(s) after 0001-01-03 00:00 UTC",
+                        lookback, lookback - 1);
+    return 0;
+}
+
 bool
 job_subject_in_shard(const struct uuid *id, int k, int n)
 {

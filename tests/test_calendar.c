@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "calendar.h"
@@ -126,7 +127,37 @@ static struct ts_case ts_cases[] = {
     {"2026-02-30T00:00:00Z", false, ""},
     {"now", false, ""},
     {"2026-11-25T", false, ""},
+    /* the fraction is digits only: strtod would read ".1e9" as 100000000 seconds */
+    {"2026-01-02T03:00:00.1e9Z", false, ""},
+    {"2026-01-02T03:00:00.9e300Z", false, ""},
+    {"2026-01-02T03:00:00.1E2", false, ""},
+    {"2026-01-02T03:00:00.e5Z", false, ""},
+    {"2026-01-02T03:00:00.Z", false, ""},
+    {"2026-01-02T03:00:00.0x1p3Z", false, ""},
+    {"2026-01-02T03:00:00.5Z", true, "2026-01-02 03:00:00.500000+00"},
+    {"2026-01-02T03:00:00.5-01:00", true, "2026-01-02 04:00:00.500000+00"},
 };
+
+/* A fraction of up to 100 digits is read whole (PostgreSQL rounds it the
+ * same way); a longer one is refused, as PostgreSQL refuses the string. */
+Test(calendar, long_fractions)
+{
+    char text[160];
+    int64_t ts;
+    char buf[40];
+
+    snprintf(text, sizeof text, "2026-01-02T03:00:00.%0100dZ", 0);
+    memcpy(text + 20, "0000004999", 10);        /* .0000004999 then 90 zeros: rounds down */
+    cr_assert_eq(cal_parse_timestamp(text, &ts), 0, "%s", text);
+    cal_format_timestamp(ts, buf);
+    cr_expect_str_eq(buf, "2026-01-02 03:00:00.000000+00");
+    memcpy(text + 20, "0000005001", 10);        /* rounds up to 1 us */
+    cr_assert_eq(cal_parse_timestamp(text, &ts), 0, "%s", text);
+    cal_format_timestamp(ts, buf);
+    cr_expect_str_eq(buf, "2026-01-02 03:00:00.000001+00");
+    snprintf(text, sizeof text, "2026-01-02T03:00:00.%0101dZ", 0);
+    cr_expect_eq(cal_parse_timestamp(text, &ts), -1, "101 digits: %s", text);
+}
 
 ParameterizedTestParameters(calendar, parse_timestamp)
 {

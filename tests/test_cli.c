@@ -34,6 +34,16 @@ static struct usage_case usage_cases[] = {
     {"nightly --as-of yesterday", "invalid --as-of \"yesterday\""},
     {"nightly --as-of 2025-02-30", "invalid --as-of"},
     {"nightly --as-of=2025-01-01T25:00Z", "invalid --as-of"},
+    /* the fraction is digits only (".1e9" would be 100000000 seconds, ".9e300" undefined) */
+    {"goals --as-of 2026-01-02T03:00:00.1e9Z", "invalid --as-of"},
+    {"goals --as-of 2026-01-02T03:00:00.9e300Z", "invalid --as-of"},
+    /* a cutoff day before 0001-01-01 somewhere: BC, which the run cannot write */
+    {"goals --as-of 0001-01-01T00:00+15:00", "--as-of is too early"},
+    {"goals --as-of 0001-01-02T23:59:59.999999Z", "--as-of is too early"},
+    {"nightly --as-of 0001-01-02 --lookback 1", "--as-of is too early"},
+    {"backfill --from 0001-01-01 --to 0001-01-02 --as-of 0001-01-01", "--as-of is too early"},
+    {"nightly --as-of 0001-01-04T23:59:59Z", "--lookback 3 reaches before 0001-01-01"},
+    {"nightly --as-of 0001-01-03 --lookback 2", "--lookback 2 reaches before 0001-01-01"},
     {"backfill --from 2025-01-01", "backfill needs --from DATE and --to DATE"},
     {"backfill --to 2025-01-01", "backfill needs --from DATE and --to DATE"},
     {"backfill --from 2025-02-30 --to 2025-03-01", "invalid --from \"2025-02-30\""},
