@@ -29,7 +29,12 @@ struct jobfile {
     size_t n;
 };
 
-/* 0, or -1 with err "PATH:LINE:COLUMN: what is wrong" (no database touched). */
+/* The largest job file read (a few hundred bytes is a large one). */
+#define JOBFILE_MAX_BYTES (1 << 20)
+
+/* 0, or -1 with err "PATH:LINE:COLUMN: what is wrong" (no database touched);
+ * also when the file is larger than JOBFILE_MAX_BYTES or a signal asks the
+ * run to stop while it is read (then cancel_requested() says which). */
 int jobfile_read(const char *path, struct jobfile *jf, struct etl_error *err);
 void jobfile_term(struct jobfile *jf);
 

@@ -421,8 +421,10 @@ apply_job_file(struct cli *cli, struct jobfile *jf)
     const char *name;
     int status;
 
-    if (jobfile_read(cli->job_path, jf, &err) < 0)
-        return usage_error(cli, "%s", err.text);
+    if (jobfile_read(cli->job_path, jf, &err) < 0) {
+        usage_error(cli, "%s", err.text);
+        return cancel_requested() ? 128 + cancel_requested() : EXIT_USAGE;
+    }
     if ((cmd = jobfile_find(jf, "command")) == NULL)
         return usage_error(cli, "%s:1:1: a job file needs \"command\": \"nightly\", \"backfill\""
                            " or \"goals\"", jf->path);
@@ -983,8 +985,8 @@ main(int argc, char **argv)
     json_object_seed(0);
     limit_malloc_retention();
     if ((status = parse_args(argc, argv, &cli, &jf)) != EXIT_OK) {
-        fprintf(stderr, "devpulse-etl: %s\nTry 'devpulse-etl --help' for more information.\n",
-                cli.message);
+        fprintf(stderr, "devpulse-etl: %s\n%s", cli.message, status != EXIT_USAGE ? ""
+                : "Try 'devpulse-etl --help' for more information.\n");
         jobfile_term(&jf);
         return status;
     }

@@ -6,11 +6,16 @@
  * be valid) text once more to find where each top-level key stands.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cancel.h"
 #include "jobfile.h"
 
 struct scanner {
@@ -141,47 +146,66 @@ compare_position(const void *a, const void *b)
     return (x->column > y->column) - (x->column < y->column);
 }
 
+/*
+ * The file's text, at most JOBFILE_MAX_BYTES of it.  Each read waits at most
+ * READ_WAIT_MS for data (a pipe, a slow disk) and the loop gives up when a
+ * signal asks the run to stop (cancel.h), so neither an endless file
+ * (/dev/zero) nor a writer that never finishes holds the process.
+ */
+#define READ_WAIT_MS 100
+
 static char *
 read_all(const char *path, size_t *len, struct etl_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    size_t cap = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *text;
 
     *len = 0;
-    if (f == NULL) {
+    if (fd < 0) {
         etl_fail(err, "%s: cannot open the job file: %s", path, strerror(errno));
         return NULL;
     }
+    /* One byte more than allowed, to tell "too large" from "just fits". */
+    if ((text = malloc(JOBFILE_MAX_BYTES + 2)) == NULL) {
+        etl_fail(err, "%s: out of memory", path);
+        goto out_close;
+    }
     for (;;) {
-        size_t got;
+        struct pollfd p = {fd, POLLIN, 0};
+        ssize_t got;
 
-        if (cap - *len < 4096) {
-            char *grown = realloc(text, cap + 65536);
-
-            if (grown == NULL) {
-                free(text);
-                fclose(f);
-                etl_fail(err, "%s: out of memory", path);
-                return NULL;
-            }
-            text = grown;
-            cap += 65536;
+        if (cancel_requested()) {
+            etl_fail(err, "%s: reading the job file: cancelled by %s", path,
+                     cancel_requested() == SIGINT ? "SIGINT" : "SIGTERM");
+            goto out_free;
         }
-        got = fread(text + *len, 1, cap - *len - 1, f);
-        *len += got;
+        if (poll(&p, 1, READ_WAIT_MS) == 0)
+            continue;
+        got = read(fd, text + *len, JOBFILE_MAX_BYTES + 1 - *len);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (got < 0) {
+            etl_fail(err, "%s: cannot read the job file: %s", path, strerror(errno));
+            goto out_free;
+        }
         if (got == 0)
             break;
+        *len += (size_t) got;
+        if (*len > JOBFILE_MAX_BYTES) {
+            etl_fail(err, "%s: a job file is at most %d bytes (1 MiB); this one is larger",
+                     path, JOBFILE_MAX_BYTES);
+            goto out_free;
+        }
     }
-    if (ferror(f)) {
-        etl_fail(err, "%s: cannot read the job file", path);
-        free(text);
-        text = NULL;
-    } else {
-        text[*len] = '\0';
-    }
-    fclose(f);
+    text[*len] = '\0';
+    close(fd);
     return text;
+
+out_free:
+    free(text);
+out_close:
+    close(fd);
+    return NULL;
 }
 
 int
