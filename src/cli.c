@@ -143,6 +143,52 @@ usage(FILE *out)
 
 static int usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Usage errors quote what they refuse ("unknown option \"--dsnn=...\""), and
+ * what they refuse may be a connection string with its password: a
+ * mistyped --dsn=, a DSN without --dsn, a DSN given to another option.  A
+ * quoted part that holds '@', "://" or '=' is not shown; of "--name=value"
+ * only "--name=" is.
+ */
+static void
+hide_connection_strings(char *msg, size_t size)
+{
+    char *out = malloc(size);
+    size_t n = 0;
+    const char *p = msg, *open, *close;
+
+    if (out == NULL) {
+        msg[0] = '\0';     /* nothing rather than a password */
+        return;
+    }
+    while ((open = strchr(p, '"')) != NULL) {
+        bool closed = (close = strchr(open + 1, '"')) != NULL;   /* else cut off by the size */
+        size_t len = closed ? (size_t) (close - open - 1) : strlen(open + 1);
+        const char *eq = memchr(open + 1, '=', len);
+
+        n += (size_t) snprintf(out + n, size - n, "%.*s", (int) (open + 1 - p), p);
+        if (n >= size)
+            break;
+        if (memchr(open + 1, '@', len) == NULL && eq == NULL && !memmem(open + 1, len, "://", 3))
+            n += (size_t) snprintf(out + n, size - n, "%.*s", (int) len, open + 1);
+        else if (strncmp(open + 1, "--", 2) == 0 && eq != NULL)
+            n += (size_t) snprintf(out + n, size - n, "%.*s...", (int) (eq + 1 - open - 1), open + 1);
+        else
+            n += (size_t) snprintf(out + n, size - n, "...");
+        if (n >= size || !closed) {
+            p = "";
+            break;
+        }
+        out[n++] = '"';
+        p = close + 1;
+    }
+    if (n < size)
+        snprintf(out + n, size - n, "%s", p);
+    memcpy(msg, out, size);
+    msg[size - 1] = '\0';
+    free(out);
+}
+
 static int
 usage_error(struct cli *cli, const char *fmt, ...)
 {
@@ -151,6 +197,7 @@ usage_error(struct cli *cli, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(cli->message, sizeof cli->message, fmt, ap);
     va_end(ap);
+    hide_connection_strings(cli->message, sizeof cli->message);
     return EXIT_USAGE;
 }
 

@@ -53,6 +53,49 @@ db_scrub_password(const char *msg, const char *dsn)
     return out;
 }
 
+/*
+ * Why a connection string cannot be used as it is, or NULL.  libpq quotes
+ * the text around a fault in its messages ("invalid percent-encoded token:
+ * \"s3cr%zz\""), and the password may be that text: only the form of the
+ * string is told, never any of it.  A URI that parses can still have cut its
+ * password short: userinfo ends at the first '@' before any '/', so a '/' or
+ * an '@' in the password leaves the rest of it in the host, port or dbname,
+ * which messages do quote.  Such a URI (an '@' left after the userinfo,
+ * before the query) is refused too.
+ */
+static const char *
+dsn_unusable(const char *dsn)
+{
+    static const char *const schemes[] = {"postgresql://", "postgres://"};
+    const char *rest = NULL;
+    char *errmsg = NULL;
+    PQconninfoOption *opts;
+
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (strncmp(dsn, schemes[i], strlen(schemes[i])) == 0)
+            rest = dsn + strlen(schemes[i]);
+    if ((opts = PQconninfoParse(dsn, &errmsg)) == NULL) {
+        PQfreemem(errmsg);
+        return rest != NULL
+            ? "the connection string does not parse as a URI (postgresql://...); percent-encode"
+              " '%', '@' and '/' in the user name and password (%25, %40, %2F)"
+            : "the connection string does not parse as keyword=value pairs; quote a value"
+              " that holds spaces or quotes ('...')";
+    }
+    PQconninfoFree(opts);
+    if (rest != NULL) {
+        size_t userinfo = strcspn(rest, "@/"), host_part;
+
+        if (rest[userinfo] == '@')
+            rest += userinfo + 1;
+        host_part = strcspn(rest, "?");
+        if (memchr(rest, '@', host_part) != NULL)
+            return "the connection string's user name or password holds an '@' or a '/' that"
+                   " is not percent-encoded (%40, %2F)";
+    }
+    return NULL;
+}
+
 static void
 chomp(char *s)
 {
@@ -82,10 +125,15 @@ db_connect(const char *dsn, struct etl_error *err)
                           "keepalives_count", "dbname", "application_name", NULL};
     const char *vals[] = {"30", "60", "10", "6", NULL, "devpulse-etl", NULL};
     PGconn *conn;
+    const char *unusable;
     char *msg;
 
     if (dsn == NULL || dsn[0] == '\0')
         dsn = env_dsn();
+    if ((unusable = dsn_unusable(dsn)) != NULL) {
+        etl_fail(err, "cannot connect to the database: %s", unusable);
+        return NULL;
+    }
     vals[4] = dsn;
     /* expand_dbname: dbname may be a full connection string or URI. */
     conn = PQconnectdbParams(keys, vals, 1);
