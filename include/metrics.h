@@ -62,7 +62,7 @@ enum goal_outcome { GOAL_VALUE, GOAL_SKIPPED };
 struct goal_result {
     enum goal_outcome outcome;
     const char *reason;       /* when skipped */
-    char value[48];           /* numeric text when GOAL_VALUE */
+    char value[STRBUF_INT128_MAX + 8];   /* numeric text when GOAL_VALUE */
 };
 
 /* The earliest day a goal needs cumulative values for, or INT64_MAX when it
@@ -73,7 +73,8 @@ int64_t metrics_goal_need_from(const struct goal *g, int32_t cutoff);
 void metrics_goal_value(const struct source *src, const struct subject *s,
                         const struct cells *c, const struct goal *g, struct goal_result *out);
 
-/* round(100 * (v - b) / b, 2) as PostgreSQL's numeric does, into buf; b != 0. */
-void metrics_percentage(int64_t v, int64_t b, char *buf, size_t size);
+/* round(100 * (v - b) / b, 2) as PostgreSQL's numeric does, into buf; b != 0,
+ * |v| and |b| below 2^96. */
+void metrics_percentage(agg_sum v, agg_sum b, char *buf, size_t size);
 
 #endif

@@ -73,9 +73,6 @@ struct contribution_row {
 struct channel_stat_row {
     int32_t conn, day;
     int64_t subscribers, views;
-    /* Filled after sorting: the change of this connection's value, so that
-     * sums of deltas up to a day give "latest row on or before the day". */
-    int64_t subscribers_delta, views_delta;
 };
 
 struct repository_row {

@@ -31,4 +31,8 @@ void strbuf_advance(struct strbuf *b, char *end);
 #define STRBUF_INT64_MAX 20
 char *strbuf_put_int64(char *p, int64_t v);
 
+/* The same for a 128-bit integer (at most STRBUF_INT128_MAX bytes). */
+#define STRBUF_INT128_MAX 40
+char *strbuf_put_int128(char *p, __int128 v);
+
 #endif

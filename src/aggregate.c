@@ -84,19 +84,38 @@ add_repository(struct cells *c, const struct repository_row *row, const struct t
     cell[c->col[S_OPEN_ISSUES]] += row->open_issues;
 }
 
+/* A delta, exact in 128 bits, as its low 32 bits and the rest (aggregate.h). */
+static inline void
+add_split(int64_t *cell, int low, int high, agg_sum delta)
+{
+    cell[low] += (int64_t) (delta & 0xffffffff);
+    cell[high] += (int64_t) (delta >> 32);
+}
+
+/*
+ * The rows of a connection are sorted by day: summing each row's change
+ * from the one before up to day e gives the latest row on or before e, 0
+ * when none (SPEC.md section 4, "latest S before end").
+ */
 static void
 add_channel_stats(struct cells *c, const struct source *src, int32_t conn, int32_t cutoff)
 {
+    int64_t subscribers = 0, views = 0;    /* of the row before */
+
     for (size_t r = src->channel_stats.off[conn]; r < src->channel_stats.off[conn + 1]; r++) {
         const struct channel_stat_row *row = &src->channel_stats.rows[r];
         int64_t *cell;
 
         if (row->day > cutoff)
-            break;      /* sorted by day; later deltas must not count either */
+            break;      /* later changes must not count either */
         saw_day(c, PLATFORM_YOUTUBE, row->day);
         cell = day_row(c, row->day);
-        cell[c->col[S_SUBSCRIBERS]] += row->subscribers_delta;
-        cell[c->col[S_CHANNEL_VIEWS]] += row->views_delta;
+        add_split(cell, c->col[S_SUBSCRIBERS], c->col[S_SUBSCRIBERS_HIGH],
+                  (agg_sum) row->subscribers - subscribers);
+        add_split(cell, c->col[S_CHANNEL_VIEWS], c->col[S_CHANNEL_VIEWS_HIGH],
+                  (agg_sum) row->views - views);
+        subscribers = row->subscribers;
+        views = row->views;
     }
 }
 
@@ -183,6 +202,24 @@ window(struct cells *c, unsigned platforms, int64_t need_from, int32_t min_data_
     return c->sums == NULL ? -1 : 0;
 }
 
+/* The rows the subject sums (before the cutoff or not). */
+static int64_t
+subject_rows(const struct source *src, const struct subject *s)
+{
+    int64_t n = s->n_repos;
+
+    for (int32_t k = 0; k < s->n_conns; k++) {
+        int32_t conn = s->conns[k];
+
+        n += (int64_t) (src->contributions.off[conn + 1] - src->contributions.off[conn]) +
+             (int64_t) (src->channel_stats.off[conn + 1] - src->channel_stats.off[conn]) +
+             (int64_t) (src->repositories.off[conn + 1] - src->repositories.off[conn]) +
+             (int64_t) (src->videos.off[conn + 1] - src->videos.off[conn]) +
+             (int64_t) (src->articles.off[conn + 1] - src->articles.off[conn]);
+    }
+    return n;
+}
+
 int
 agg_one_subject(const struct agg_input *in, const struct subject *s, int64_t need_from,
                 struct cells *c)
@@ -190,6 +227,9 @@ agg_one_subject(const struct agg_input *in, const struct subject *s, int64_t nee
     const struct source *src = in->src;
     const struct tz_zone *zone = &in->zones->zones[s->zone];
 
+    memset(c, 0, sizeof *c);
+    if (subject_rows(src, s) > AGG_MAX_ROWS)
+        return AGG_TOO_MANY_ROWS;
     if (window(c, s->live_platforms, need_from, in->min_data_day, s->cutoff) < 0)
         return -1;
     if (need_from == INT64_MAX)
@@ -225,20 +265,43 @@ agg_subjects(const struct agg_input *in, int32_t first, int32_t count,
              const int64_t *need_from, struct cells *cells, struct etl_error *err)
 {
     int failed = 0;
+    int32_t too_many = INT32_MAX;     /* the first subject with too many rows */
 
-#pragma omp parallel for schedule(dynamic, 16) reduction(+:failed)
-    for (int32_t i = 0; i < count; i++)
-        if (agg_one_subject(in, &in->scope->subjects[first + i], need_from[i], &cells[i]) < 0)
+#pragma omp parallel for schedule(dynamic, 16) reduction(+:failed) reduction(min:too_many)
+    for (int32_t i = 0; i < count; i++) {
+        int rc = agg_one_subject(in, &in->scope->subjects[first + i], need_from[i], &cells[i]);
+
+        if (rc == AGG_TOO_MANY_ROWS && i < too_many)
+            too_many = i;
+        else if (rc < 0)
             failed++;
+    }
+    if (too_many != INT32_MAX) {
+        const struct subject *s = &in->scope->subjects[first + too_many];
+        char id[37];
+
+        uuid_format(s->kind == SUBJECT_PERSONAL ? &in->src->profiles[s->entity].id
+                                                : &in->src->workspaces[s->entity].id, id);
+        return etl_fail(err, "aggregating: %s %s has more than %lld rows, too many for its"
+                        " sums to be exact; nothing was written for it", s->kind ==
+                        SUBJECT_PERSONAL ? "profile" : "workspace", id, (long long) AGG_MAX_ROWS);
+    }
     if (failed)
         return etl_fail(err, "aggregating: out of memory");
     return 0;
 }
 
-int64_t
+static inline int64_t
+column_through(const struct cells *c, int col, int64_t i)
+{
+    return col < 0 ? 0 : c->sums[(size_t) i * (size_t) c->stride + (size_t) col];
+}
+
+agg_sum
 cells_through(const struct cells *c, enum series s, int64_t day)
 {
     int64_t i = day - c->w0 + 1;
+    agg_sum v;
 
     if (day < INT32_MIN)
         return 0;
@@ -246,12 +309,15 @@ cells_through(const struct cells *c, enum series s, int64_t day)
         i = 0;
     if (i > c->n)
         i = c->n;
-    if (c->col[s] < 0)
-        return 0;
-    return c->sums[(size_t) i * (size_t) c->stride + (size_t) c->col[s]];
+    v = column_through(c, c->col[s], i);
+    if (s == S_SUBSCRIBERS)
+        v += (agg_sum) column_through(c, c->col[S_SUBSCRIBERS_HIGH], i) * ((agg_sum) 1 << 32);
+    else if (s == S_CHANNEL_VIEWS)
+        v += (agg_sum) column_through(c, c->col[S_CHANNEL_VIEWS_HIGH], i) * ((agg_sum) 1 << 32);
+    return v;
 }
 
-int64_t
+agg_sum
 cells_over(const struct cells *c, enum series s, int64_t from, int64_t to)
 {
     if (to < from)

@@ -519,7 +519,6 @@ decode_channel_stat(const struct copy_field *f, void *out, int64_t *instant)
     r->day = copy_date(&f[1]);
     r->subscribers = copy_int8(&f[2]);
     r->views = copy_int8(&f[3]);
-    r->subscribers_delta = r->views_delta = 0;
     return 0;
 }
 
@@ -1199,9 +1198,8 @@ days_in_order(const void *rows, size_t n, size_t row_size)
 }
 
 /*
- * Sorts each connection's date-typed rows by day and turns channel stats into
- * deltas: summing a connection's deltas up to day e gives its latest row on
- * or before e, 0 when none (SPEC.md section 4, "latest S before end").
+ * Sorts each connection's date-typed rows by day (aggregate.c sums a
+ * connection's channel stats as the changes from one row to the next).
  */
 static void
 order_by_day(struct source *src)
@@ -1210,7 +1208,6 @@ order_by_day(struct source *src)
     for (int32_t c = 0; c < src->n_connections; c++) {
         struct channel_stat_row *s = src->channel_stats.rows + src->channel_stats.off[c];
         size_t ns = src->channel_stats.off[c + 1] - src->channel_stats.off[c];
-        int64_t prev_subs = 0, prev_views = 0;
 
         struct contribution_row *k = src->contributions.rows + src->contributions.off[c];
         size_t nk = src->contributions.off[c + 1] - src->contributions.off[c];
@@ -1221,12 +1218,6 @@ order_by_day(struct source *src)
             qsort(k, nk, sizeof *k, compare_contribution_day);
         if (!days_in_order(s, ns, sizeof *s))
             qsort(s, ns, sizeof *s, compare_stat_day);
-        for (size_t i = 0; i < ns; i++) {
-            s[i].subscribers_delta = s[i].subscribers - prev_subs;
-            s[i].views_delta = s[i].views - prev_views;
-            prev_subs = s[i].subscribers;
-            prev_views = s[i].views;
-        }
     }
 }
 

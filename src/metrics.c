@@ -163,7 +163,8 @@ metrics_count_rows(const struct subject *s, const struct cells *c, const struct 
 /* ------------------------------------------------------------------ values */
 
 /* Per connection, the max of repositories_contributed_to over [start, end];
- * summed over the subject's github connections. */
+ * summed over the subject's github connections (int32 maxima of fewer than
+ * AGG_MAX_ROWS rows: the sum fits). */
 static int64_t
 repositories_contributed_to(const struct source *src, const struct subject *s,
                             int64_t start, int64_t end)
@@ -194,7 +195,7 @@ repositories_contributed_to(const struct source *src, const struct subject *s,
     return total;
 }
 
-static int64_t
+static agg_sum
 metric_value(const struct source *src, const struct subject *s, const struct cells *c,
              const struct metric_def *d, int64_t start, int64_t end)
 {
@@ -215,7 +216,8 @@ metric_value(const struct source *src, const struct subject *s, const struct cel
  * further checks.  This is the engine's hottest loop after the database's.
  */
 
-/* The longest row: its fixed columns and every metric with a 20-digit value. */
+/* The longest row: its fixed columns and every metric's key with a value of
+ * STRBUF_INT128_MAX bytes (25 metrics at most, in an 'all' row: about 2 KiB). */
 #define ROW_BYTES_MAX 4096
 
 static inline char *
@@ -268,7 +270,7 @@ put_platform_json(char *p, const struct source *src, const struct subject *s,
         *p++ = '"';
         p = put(p, d[i].key, d[i].key_len);
         p = put(p, "\": ", 3);
-        p = strbuf_put_int64(p, metric_value(src, s, c, &d[i], start, end));
+        p = strbuf_put_int128(p, metric_value(src, s, c, &d[i], start, end));
     }
     *p++ = '}';
     return p;
@@ -499,23 +501,27 @@ metrics_goal_need_from(const struct goal *g, int32_t cutoff)
 }
 
 void
-metrics_percentage(int64_t v, int64_t b, char *buf, size_t size)
+metrics_percentage(agg_sum v, agg_sum b, char *buf, size_t size)
 {
-    __int128 num = (__int128) (v - b) * 10000;
-    __int128 q = num / b, r = num % b;
-    __int128 abs_r = r < 0 ? -r : r, abs_b = b < 0 ? -(__int128) b : b;
-    unsigned long long whole, cents;
-    bool negative;
+    /* |v|, |b| < 2^96 (aggregate.h), so 10000 * (v - b) < 2^111 */
+    agg_sum num = (v - b) * 10000;
+    agg_sum q = num / b, r = num % b;
+    agg_sum abs_r = r < 0 ? -r : r, abs_b = b < 0 ? -b : b;
+    char text[STRBUF_INT128_MAX + 8], *p = text;
 
     /* round half away from zero, as numeric round() does */
     if (2 * abs_r >= abs_b)
         q += ((num < 0) != (b < 0)) ? -1 : 1;
-    negative = q < 0;
-    if (negative)
+    if (q < 0) {
+        *p++ = '-';
         q = -q;
-    whole = (unsigned long long) (q / 100);
-    cents = (unsigned long long) (q % 100);
-    snprintf(buf, size, "%s%llu.%02llu", negative ? "-" : "", whole, cents);
+    }
+    p = strbuf_put_int128(p, q / 100);
+    *p++ = '.';
+    *p++ = (char) ('0' + (int) (q % 100 / 10));
+    *p++ = (char) ('0' + (int) (q % 10));
+    *p = '\0';
+    snprintf(buf, size, "%s", text);
 }
 
 void
@@ -527,7 +533,8 @@ metrics_goal_value(const struct source *src, const struct subject *s,
     int n = goal_metrics(g, platforms, defs);
     bool flow = n > 0 && defs[0]->kind == FLOW;
     int32_t eval;
-    int64_t value = 0, base = 0;
+    agg_sum value = 0, base = 0;
+    char *end;
 
     out->outcome = GOAL_VALUE;
     out->reason = goal_invalid(g, n, flow);
@@ -556,5 +563,6 @@ metrics_goal_value(const struct source *src, const struct subject *s,
         metrics_percentage(value, base, out->value, sizeof out->value);
         return;
     }
-    snprintf(out->value, sizeof out->value, "%lld", (long long) value);
+    end = strbuf_put_int128(out->value, value);
+    *end = '\0';
 }

@@ -81,6 +81,31 @@ strbuf_put_int64(char *p, int64_t v)
     return p + (tmp + sizeof tmp - t);
 }
 
+char *
+strbuf_put_int128(char *p, __int128 v)
+{
+    /* 10^19 < 2^64: the digits in groups of 19, least significant first */
+    const unsigned __int128 group = 10000000000000000000u;
+    unsigned __int128 u = v < 0 ? 0 - (unsigned __int128) v : (unsigned __int128) v;
+    char tmp[48], *t = tmp + sizeof tmp;
+
+    if (v >= INT64_MIN && v <= INT64_MAX)
+        return strbuf_put_int64(p, (int64_t) v);
+    while (u >= group) {
+        uint64_t low = (uint64_t) (u % group);
+
+        for (int i = 0; i < 19; i++, low /= 10)
+            *--t = (char) ('0' + low % 10);
+        u /= group;
+    }
+    for (uint64_t high = (uint64_t) u; high != 0; high /= 10)
+        *--t = (char) ('0' + high % 10);
+    if (v < 0)
+        *--t = '-';
+    memcpy(p, t, (size_t) (tmp + sizeof tmp - t));
+    return p + (tmp + sizeof tmp - t);
+}
+
 void
 strbuf_int64(struct strbuf *b, int64_t v)
 {

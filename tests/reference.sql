@@ -306,7 +306,9 @@ $$;
 -- local date <= d.  Then
 --     value "before end"   = CUM_Q(e)
 --     value "in bucket"    = CUM_Q(e) - CUM_Q(s - 1)
--- which is exact integer arithmetic.  CUM_Q is evaluated only where needed:
+-- which is exact integer arithmetic (numeric: sums of bigints are numeric,
+-- and channel stats' deltas are taken in numeric, so nothing is limited to
+-- 64 bits).  CUM_Q is evaluated only where needed:
 -- each interval puts two "query points" on its subject's timeline, at e
 -- (role 'end') and at s - 1 (role 'before'), next to the per-day totals of
 -- the source rows; a running SUM over (subject, ordered by day) is read off
@@ -359,10 +361,10 @@ AS $$
     sr AS MATERIALIZED (
         SELECT r.*,
                CASE WHEN r.source = 'channel_stat' THEN
-                   r.subscribers - coalesce(lag(r.subscribers) OVER per_conn, 0) END
+                   r.subscribers::numeric - coalesce(lag(r.subscribers) OVER per_conn, 0) END
                    AS subscribers_delta,
                CASE WHEN r.source = 'channel_stat' THEN
-                   r.views - coalesce(lag(r.views) OVER per_conn, 0) END
+                   r.views::numeric - coalesce(lag(r.views) OVER per_conn, 0) END
                    AS views_delta
         FROM ref.scope_rows(as_of) r
         WHERE r.subj IN (SELECT iv.subj FROM iv)
@@ -466,33 +468,33 @@ AS $$
     vals AS (
         SELECT iv.kind, iv.sid, iv.s, iv.e,
                -- github
-               (te.commits - tb.commits)::bigint                AS commits,
-               (te.pull_requests - tb.pull_requests)::bigint    AS pull_requests,
-               (te.issues - tb.issues)::bigint                  AS issues,
-               (te.active - tb.active)::bigint                  AS active_days,
-               coalesce(rct.rct, 0)::bigint                     AS repositories_contributed_to,
-               te.commits::bigint                               AS total_commits,
-               te.repositories::bigint                          AS repositories_count,
-               (te.repositories - tb.repositories)::bigint      AS new_repositories,
-               te.stars::bigint                                 AS total_stars,
-               te.forks::bigint                                 AS total_forks,
-               te.watchers::bigint                              AS total_watchers,
-               te.open_issues::bigint                           AS total_open_issues,
+               (te.commits - tb.commits)                AS commits,
+               (te.pull_requests - tb.pull_requests)    AS pull_requests,
+               (te.issues - tb.issues)                  AS issues,
+               (te.active - tb.active)                  AS active_days,
+               coalesce(rct.rct, 0)                     AS repositories_contributed_to,
+               te.commits                               AS total_commits,
+               te.repositories                          AS repositories_count,
+               (te.repositories - tb.repositories)      AS new_repositories,
+               te.stars                                 AS total_stars,
+               te.forks                                 AS total_forks,
+               te.watchers                              AS total_watchers,
+               te.open_issues                           AS total_open_issues,
                -- youtube
-               te.subscribers::bigint                           AS total_subscribers,
-               te.channel_views::bigint                         AS yt_total_views,
-               (te.subscribers - tb.subscribers)::bigint        AS subscribers_gained,
-               (te.channel_views - tb.channel_views)::bigint    AS views_gained,
-               te.videos::bigint                                AS total_videos,
-               (te.videos - tb.videos)::bigint                  AS videos_published,
-               te.video_likes::bigint                           AS video_likes,
-               te.video_comments::bigint                        AS video_comments,
+               te.subscribers                           AS total_subscribers,
+               te.channel_views                         AS yt_total_views,
+               (te.subscribers - tb.subscribers)        AS subscribers_gained,
+               (te.channel_views - tb.channel_views)    AS views_gained,
+               te.videos                                AS total_videos,
+               (te.videos - tb.videos)                  AS videos_published,
+               te.video_likes                           AS video_likes,
+               te.video_comments                        AS video_comments,
                -- devto
-               te.articles::bigint                              AS total_articles,
-               (te.articles - tb.articles)::bigint              AS articles_published,
-               te.article_views::bigint                         AS dv_total_views,
-               te.article_reactions::bigint                     AS total_reactions,
-               te.article_comments::bigint                      AS total_comments
+               te.articles                              AS total_articles,
+               (te.articles - tb.articles)              AS articles_published,
+               te.article_views                         AS dv_total_views,
+               te.article_reactions                     AS total_reactions,
+               te.article_comments                      AS total_comments
         FROM iv
         JOIN at_end te    ON te.iv_id = iv.iv_id
         JOIN at_before tb ON tb.iv_id = iv.iv_id
@@ -726,6 +728,19 @@ CREATE VIEW ref.goal_metric(goal_platform, goal_type, metric_platform, metric_ke
     UNION ALL
     SELECT 'all', goal_type, metric_platform, metric_key, is_flow FROM per_platform;
 
+-- 100 * (v - b) / b rounded to 2 decimals, half away from zero as
+-- round(numeric, 2) rounds, exactly: numeric division keeps fewer digits the
+-- larger the quotient (none past 10^16: 100 * (2^63 - 4) / 3 comes out as
+-- ...133, not ...133.33), so the cents are the integer quotient of
+-- 10000 * (v - b) by b, plus one away from zero when the remainder is at
+-- least half of b.
+CREATE FUNCTION ref.percentage(v numeric, b numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT (div(10000 * (v - b), b)
+            + CASE WHEN 2 * abs(mod(10000 * (v - b), b)) >= abs(b)
+                   THEN sign(v - b) * sign(b) ELSE 0 END) * 0.01
+$$;
+
 -- Goal rules, in the SPEC's order:
 --  1. skipped (row unchanged, changed=false): unknown platform/goal_type pair,
 --     unit not 'count'/'percentage', 'percentage' on a flow metric, negative
@@ -736,8 +751,8 @@ CREATE VIEW ref.goal_metric(goal_platform, goal_type, metric_platform, metric_ke
 --       count, flow:   sum of the daily values over start_date .. eval day
 --                      (= the metric of interval [start_date, eval day]);
 --       count, stock:  value as of the evaluation day;
---       percentage:    round(100 * (v - b) / b::numeric, 2), v as of the
---                      evaluation day, b as of start_date - 1.
+--       percentage:    round(100 * (v - b) / b, 2), exactly (ref.percentage),
+--                      v as of the evaluation day, b as of start_date - 1.
 --  Evaluation day = min(end_date, subject cutoff); NULL end_date = cutoff.
 --  Subject: personal (goals.user_id) when workspace_id IS NULL, else the
 --  workspace (zone and scope of the workspace).
@@ -801,9 +816,9 @@ AS $$
     vb AS (
         SELECT st.id,
                sum(CASE WHEN (m.s, m.e) = (st.start_date, st.eval_day)
-                        THEN (m.obj ->> gm.metric_key)::bigint END) AS v,
+                        THEN (m.obj ->> gm.metric_key)::numeric END) AS v,
                sum(CASE WHEN (m.s, m.e) = (st.start_date - 1, st.start_date - 1)
-                        THEN (m.obj ->> gm.metric_key)::bigint END) AS b
+                        THEN (m.obj ->> gm.metric_key)::numeric END) AS b
         FROM st
         JOIN ref.goal_metric gm
           ON gm.goal_platform = st.platform AND gm.goal_type = st.goal_type
@@ -825,7 +840,7 @@ AS $$
                          THEN vb.v::numeric                       -- rule 4
                     WHEN st.status = 'compute' AND st.unit = 'percentage'
                          AND vb.b <> 0
-                         THEN round(100 * (vb.v - vb.b) / vb.b::numeric, 2)
+                         THEN ref.percentage(vb.v, vb.b)
                END AS new_cv
         FROM st LEFT JOIN vb ON vb.id = st.id
     ),
