@@ -328,3 +328,61 @@ Test(exact, sums_past_int32_and_int64, .timeout = 300)
     expect_metric(&db, OF_W, "youtube", "daily", "2025-01-08", "total_views", "18446744073709551614");
     fx_db_drop(&db);
 }
+
+/*
+ * A database made by the app from the seed schema has no CHECK constraints:
+ * counters may be negative there, and a channel's change from -2^63 to
+ * 2^63 - 1 is 2^64 - 1, past int64 on its own.  P1 alone, UTC, cutoff Jan 9:
+ *   youtube channel stats Jan 7 (-2^63, M64), Jan 8 (M64, -2^63)
+ *   github contributions  Jan 7 commits M32, Jan 8 commits -2^31
+ */
+Test(exact, negative_counters_without_checks, .timeout = 300)
+{
+    static const struct metric_want wants[] = {
+        {OF_P1, "youtube", "daily", "2025-01-07", "total_subscribers", "-9223372036854775808"},
+        {OF_P1, "youtube", "daily", "2025-01-07", "subscribers_gained", "-9223372036854775808"},
+        /* M64 - (-2^63) = 2^64 - 1; -2^63 - M64 = -(2^64 - 1) */
+        {OF_P1, "youtube", "daily", "2025-01-08", "subscribers_gained", "18446744073709551615"},
+        {OF_P1, "youtube", "daily", "2025-01-08", "views_gained", "-18446744073709551615"},
+        {OF_P1, "youtube", "daily", "2025-01-08", "total_views", "-9223372036854775808"},
+        {OF_P1, "youtube", "weekly", "2025-01-06", "subscribers_gained", "9223372036854775807"},
+        /* M32 - 2^31 = -1; Jan 8 is not an active day (its sum is negative) */
+        {OF_P1, "github", "weekly", "2025-01-06", "commits", "-1"},
+        {OF_P1, "github", "weekly", "2025-01-06", "active_days", "1"},
+        {OF_P1, "github", "daily", "2025-01-08", "total_commits", "-1"},
+    };
+    struct fx_db db;
+    char *out;
+
+    fx_db_create(&db);
+    fx_exec(&db,
+        "DO $$ DECLARE c record; BEGIN"
+        "  FOR c IN SELECT conrelid::regclass AS t, conname FROM pg_constraint"
+        "           WHERE contype = 'c' AND conrelid IN ('youtube_channel_stats'::regclass,"
+        "                                                'github_contributions'::regclass) LOOP"
+        "    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.t, c.conname);"
+        "  END LOOP; END $$;"
+        "INSERT INTO auth.users VALUES ('" P1 "');"
+        "INSERT INTO profiles (id, timezone) VALUES ('" P1 "', 'UTC');"
+        "INSERT INTO platform_connections (id, user_id, platform, platform_user_id,"
+        "  platform_username, access_token, is_active) VALUES"
+        " ('00000000-0000-0000-0000-000000000211', '" P1 "', 'github', 'pu', 'n', 't', true),"
+        " ('00000000-0000-0000-0000-000000000212', '" P1 "', 'youtube', 'pu', 'n', 't', true);"
+        "INSERT INTO monitors (user_id, platform, platform_connection_id, monitor_type, is_active)"
+        " SELECT c.user_id, c.platform, c.id, 'all', true FROM platform_connections c;"
+        "INSERT INTO youtube_channel_stats (platform_connection_id, date, subscriber_count,"
+        "  total_views) VALUES"
+        " ('00000000-0000-0000-0000-000000000212', '2025-01-07', -9223372036854775808, " M64 "),"
+        " ('00000000-0000-0000-0000-000000000212', '2025-01-08', " M64 ", -9223372036854775808);"
+        "INSERT INTO github_contributions (platform_connection_id, date, commits_count) VALUES"
+        " ('00000000-0000-0000-0000-000000000211', '2025-01-07', " M32 "),"
+        " ('00000000-0000-0000-0000-000000000211', '2025-01-08', -2147483648)");
+    cr_assert_eq(fx_etl(&db, &out, "nightly --lookback 3 --as-of " AS_OF), 0, "%s", out);
+    free(out);
+    for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++)
+        expect_metric(&db, wants[i].who, wants[i].platform, wants[i].type, wants[i].date,
+                      wants[i].key, wants[i].want);
+    cr_expect_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0,
+                 "nightly differs from the reference");
+    fx_db_drop(&db);
+}
