@@ -157,7 +157,6 @@ static int
 load_world(const struct options *o, struct world *w, struct etl_error *err)
 {
     char snapshot[64];
-    int64_t lo;
 
     if ((w->conn = db_connect(o->dsn, err)) == NULL ||
         extract_begin(w->conn, &w->src, snapshot, err) < 0)
@@ -171,9 +170,8 @@ load_world(const struct options *o, struct world *w, struct etl_error *err)
         scope_resolve_repositories(&w->src, &w->scope, 0, w->scope.n_subjects, err) < 0)
         return -1;
     w->min_data_day = source_min_day(&w->src);
-    lo = w->src.min_instant < o->as_of ? w->src.min_instant : o->as_of;
-    return tz_load(w->conn, w->scope.zone_names, w->scope.n_zones, lo,
-                   o->as_of + 2 * USECS_PER_DAY, &w->zones, err);
+    return tz_load(w->conn, w->scope.zone_names, w->scope.n_zones, w->src.min_instant,
+                   w->src.max_instant, o->as_of, &w->zones, err);
 }
 
 /* Cutoffs and the first day each subject needs, as job.c's plan_subjects. */

@@ -53,7 +53,8 @@ typedef __int128 agg_sum;
  */
 struct cells {
     int32_t w0;               /* first day of the window */
-    int32_t n;                /* days in the window: w0 .. w0 + n - 1 (the cutoff) */
+    int32_t n;                /* days in the window: w0 .. w0 + n - 1, at most to the
+                               * cutoff; later days (no rows) have the last one's sums */
     int64_t *sums;            /* (n + 1) rows of `stride` cumulative sums */
     int stride;               /* columns per row */
     int8_t col[N_SERIES];

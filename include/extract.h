@@ -76,6 +76,9 @@ int extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int wor
  * the earliest instant's UTC date, which no zone's local date precedes by
  * more): no cell is needed before it. */
 int32_t source_min_day(const struct source *src);
+/* The latest finite day of any bulk row, the same way (a day after the
+ * latest instant's UTC date); DAY_NEG_INF when there is none. */
+int32_t source_max_day(const struct source *src);
 
 void source_term(struct source *src);
 

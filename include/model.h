@@ -117,7 +117,7 @@ struct source {
 
     /* Finite instants seen in the bulk rows, for the timezone table. */
     int64_t min_instant, max_instant;
-    int32_t min_day;                    /* of the date-typed rows (finite) */
+    int32_t min_day, max_day;           /* of the date-typed rows (finite) */
     int64_t server_now;
 };
 

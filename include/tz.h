@@ -25,11 +25,15 @@ struct tz_table {
 };
 
 /*
- * Loads the offset segments of the n zone names (valid server zone names)
- * over [lo, hi] (instants).  Offsets outside the range are those of its
- * ends.  The zones keep the order of names.
+ * Loads the offset segments of the n zone names (valid server zone names),
+ * exact over [lo, hi] (the instants of the rows; none when lo > hi) up to
+ * at + 2 days, and over the days around at (the as-of instant); past
+ * at + 2 days every local date is past every cutoff, and is not asked
+ * exactly.  What the server samples follows the days of the rows and not
+ * the span from them to at.  Elsewhere offsets are those of a neighbour.
+ * The zones keep the order of names.
  */
-int tz_load(PGconn *conn, char *const *names, int n, int64_t lo, int64_t hi,
+int tz_load(PGconn *conn, char *const *names, int n, int64_t lo, int64_t hi, int64_t at,
             struct tz_table *table, struct etl_error *err);
 void tz_table_term(struct tz_table *table);
 

@@ -181,20 +181,98 @@ finish_cells(struct cells *c)
         saw_day(c, PLATFORM_ALL, c->first_day[p]);
 }
 
+/*
+ * The days of the rows a subject counts (those on or before its cutoff) lie
+ * in [lo, hi]; lo > hi when there are none.  A local date is within a day of
+ * the instant's UTC date in every zone, so no zone is needed here, and
+ * date-typed rows are sorted by day.  Rows at -infinity are left out: they
+ * go to the first row of the cells, before any window.
+ */
+struct day_range {
+    int64_t lo, hi;
+};
+
+static inline void
+cover(struct day_range *r, int64_t lo, int64_t hi, int32_t cutoff)
+{
+    if (lo > cutoff)
+        return;
+    if (lo < r->lo)
+        r->lo = lo;
+    if (hi > r->hi)
+        r->hi = hi < cutoff ? hi : cutoff;
+}
+
+static inline void
+cover_instant(struct day_range *r, int64_t ts, int32_t cutoff)
+{
+    if (ts != TS_NEG_INF && ts != TS_POS_INF)
+        cover(r, (int64_t) cal_floor_day(ts) - 1, (int64_t) cal_floor_day(ts) + 1, cutoff);
+}
+
+/* A connection's date-typed rows: the first finite day, the last on or before the cutoff. */
+#define COVER_SORTED(r, table, conn, cutoff)                                      \
+    do {                                                                          \
+        size_t a_ = (table).off[conn], b_ = (table).off[(conn) + 1];              \
+        while (a_ < b_ && (table).rows[a_].day == DAY_NEG_INF)                    \
+            a_++;                                                                 \
+        while (b_ > a_ && (table).rows[b_ - 1].day > (cutoff))                    \
+            b_--;                                                                 \
+        if (a_ < b_)                                                              \
+            cover(r, (table).rows[a_].day, (table).rows[b_ - 1].day, cutoff);     \
+    } while (0)
+
+static struct day_range
+data_days(const struct source *src, const struct subject *s)
+{
+    struct day_range r = {INT64_MAX, INT64_MIN};
+
+    for (int32_t k = 0; k < s->n_conns; k++) {
+        int32_t conn = s->conns[k];
+
+        COVER_SORTED(&r, src->contributions, conn, s->cutoff);
+        COVER_SORTED(&r, src->channel_stats, conn, s->cutoff);
+        for (size_t i = src->repositories.off[conn]; i < src->repositories.off[conn + 1]; i++)
+            cover_instant(&r, src->repositories.rows[i].created_at, s->cutoff);
+        for (size_t i = src->videos.off[conn]; i < src->videos.off[conn + 1]; i++)
+            cover_instant(&r, src->videos.rows[i].published_at, s->cutoff);
+        for (size_t i = src->articles.off[conn]; i < src->articles.off[conn + 1]; i++)
+            cover_instant(&r, src->articles.rows[i].published_at, s->cutoff);
+    }
+    for (int32_t k = 0; k < s->n_repos; k++)
+        cover_instant(&r, src->repositories.rows[s->repos[k]].created_at, s->cutoff);
+    return r;
+}
+
+/*
+ * The days the cells hold one row each: from one day after the earliest day
+ * asked for (rows before go to row 0), but not before the subject's first
+ * row nor the first of any data, to its last row on or before the cutoff
+ * (every day after it has that day's sums).  So the cells follow the days of
+ * the subject's rows, not the span from them to the cutoff (an as-of in the
+ * year 9999).
+ */
 static int
 window(struct cells *c, unsigned platforms, int64_t need_from, int32_t min_data_day,
-       int32_t cutoff)
+       int32_t cutoff, struct day_range rows)
 {
-    /* Rows before the window go to row 0; the window starts one day after the
-     * earliest day asked for, and never before the first day of any data. */
-    int64_t w0 = need_from == INT64_MAX ? need_from : need_from + 1;
+    int64_t w0 = need_from == INT64_MAX ? need_from : need_from + 1, end;
 
     if (w0 < min_data_day)
         w0 = min_data_day;
     if (w0 > (int64_t) cutoff + 1)
         w0 = (int64_t) cutoff + 1;
+    if (rows.lo > rows.hi) {
+        end = w0 - 1;           /* no rows: row 0 alone, all zero */
+    } else {
+        end = rows.hi;
+        if (w0 < rows.lo)
+            w0 = rows.lo;
+        if (w0 > end + 1)
+            w0 = end + 1;
+    }
     c->w0 = (int32_t) w0;
-    c->n = (int32_t) ((int64_t) cutoff - w0 + 1);
+    c->n = (int32_t) (end - w0 + 1);
     lay_out_columns(c, platforms);
     c->sums = calloc(cells_bytes(c) / sizeof *c->sums, sizeof *c->sums);
     for (int p = 0; p <= N_PLATFORMS; p++)
@@ -230,10 +308,12 @@ agg_one_subject(const struct agg_input *in, const struct subject *s, int64_t nee
     memset(c, 0, sizeof *c);
     if (subject_rows(src, s) > AGG_MAX_ROWS)
         return AGG_TOO_MANY_ROWS;
-    if (window(c, s->live_platforms, need_from, in->min_data_day, s->cutoff) < 0)
+    if (need_from == INT64_MAX)     /* nothing is asked of this subject in this run */
+        return window(c, s->live_platforms, need_from, in->min_data_day, s->cutoff,
+                      (struct day_range) {INT64_MAX, INT64_MIN});
+    if (window(c, s->live_platforms, need_from, in->min_data_day, s->cutoff,
+               data_days(src, s)) < 0)
         return -1;
-    if (need_from == INT64_MAX)
-        return 0;       /* nothing is asked of this subject in this run */
     for (int32_t k = 0; k < s->n_conns; k++) {
         int32_t conn = s->conns[k];
 

@@ -597,7 +597,7 @@ struct chunk {
     char *rows;
     size_t n, cap, read, kept, bytes;
     int64_t min_instant, max_instant;
-    int32_t min_day;                /* of the date-typed rows */
+    int32_t min_day, max_day;       /* of the date-typed rows */
     struct etl_error err;
     bool failed;
 };
@@ -699,6 +699,8 @@ chunk_take(struct chunk *c, struct copy_decoder *dec, const char *buf, int len,
 
         if (day != DAY_NEG_INF && day < c->min_day)
             c->min_day = day;
+        if (day != DAY_POS_INF && day > c->max_day)
+            c->max_day = day;
     }
     c->n++;
     c->kept++;
@@ -836,6 +838,7 @@ plan_chunks(const long pages[N_BULK], int *n_chunks)
             c->min_instant = TS_POS_INF;
             c->max_instant = TS_NEG_INF;
             c->min_day = DAY_POS_INF;
+            c->max_day = DAY_NEG_INF;
         }
     }
     *n_chunks = n;
@@ -1270,6 +1273,7 @@ extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int workers
     src->min_instant = TS_POS_INF;
     src->max_instant = TS_NEG_INF;
     src->min_day = DAY_POS_INF;
+    src->max_day = DAY_NEG_INF;
     if (run_chunks(dsn, snapshot_id, workers, chunks, n_chunks,
                    &src->connection_index, wanted, router, err) < 0)
         goto out_free_chunks;
@@ -1283,6 +1287,8 @@ extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int workers
             src->max_instant = chunks[i].max_instant;
         if (chunks[i].min_day < src->min_day)
             src->min_day = chunks[i].min_day;
+        if (chunks[i].max_day > src->max_day)
+            src->max_day = chunks[i].max_day;
     }
     stats->partitions = router != NULL ? router->n_parts : 1;
     if (router != NULL) {
@@ -1393,6 +1399,15 @@ source_min_day(const struct source *src)
                                                  : cal_floor_day(src->min_instant) - 1;
 
     return src->min_day < min ? src->min_day : min;
+}
+
+int32_t
+source_max_day(const struct source *src)
+{
+    int32_t max = src->max_instant == TS_NEG_INF ? DAY_NEG_INF
+                                                 : cal_floor_day(src->max_instant) + 1;
+
+    return src->max_day > max ? src->max_day : max;
 }
 
 void

@@ -90,7 +90,7 @@ struct run {
     struct source src;
     struct scope scope;
     struct tz_table zones;
-    int32_t min_data_day;
+    int32_t min_data_day, max_data_day;
     int64_t *need_from;         /* per subject */
     int32_t *plan_of;           /* per subject: index into plans, -1 none */
     bool *in_shard;             /* per subject: this run's (all when unsharded) */
@@ -459,14 +459,10 @@ plan_subjects(struct run *run, struct etl_error *err)
 static int
 load_zones(struct run *run, struct etl_error *err)
 {
-    int64_t as_of = run->report->as_of;
-    int64_t lo = run->src.min_instant < as_of ? run->src.min_instant : as_of;
-
-    /* Beyond as_of + 2 days every local date is past every cutoff, so the
-     * offsets there need not be exact.  The server that named the valid
-     * zones gives their offsets. */
-    return tz_load(run->reader, run->scope.zone_names, run->scope.n_zones, lo,
-                   as_of + 2 * USECS_PER_DAY, &run->zones, err);
+    /* The server that named the valid zones gives their offsets, for the
+     * instants of the rows and the as-of instant (not the days between). */
+    return tz_load(run->reader, run->scope.zone_names, run->scope.n_zones, run->src.min_instant,
+                   run->src.max_instant, run->report->as_of, &run->zones, err);
 }
 
 static int
@@ -501,6 +497,7 @@ extract_all(struct run *run, struct etl_error *err)
         scope_resolve_repositories(&run->src, &run->scope, 0, run->scope.n_subjects, err) < 0)
         return -1;
     run->min_data_day = source_min_day(&run->src);
+    run->max_data_day = source_max_day(&run->src);
     if (load_zones(run, err) < 0)
         return -1;
     if (run->reader != run->conn)
@@ -509,19 +506,22 @@ extract_all(struct run *run, struct etl_error *err)
     return 0;
 }
 
-/* Bytes a subject's batch share takes: its cells and its formatted rows. */
+/* Bytes a subject's batch share takes: its cells (at most, aggregate.c's
+ * window: from the first day asked for or of any data, to the last day of
+ * any data or the cutoff) and its formatted rows. */
 static size_t
 subject_bytes(const struct run *run, int32_t i)
 {
     const struct subject *s = &run->scope.subjects[i];
     int64_t from = run->need_from[i], days;
+    int32_t end = s->cutoff < run->max_data_day ? s->cutoff : run->max_data_day;
     size_t rows = 0;
 
     if (from == INT64_MAX)
         return 64;
     if (from + 1 < run->min_data_day)
         from = (int64_t) run->min_data_day - 1;
-    days = (int64_t) s->cutoff - from + 1;
+    days = (int64_t) end - from + 1;
     if (days < 1)
         days = 1;
     if (run->plan_of[i] >= 0)

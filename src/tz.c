@@ -24,10 +24,13 @@
 #define YEAR_1900_UNIX_SECS INT64_C(-2208988800)
 
 /*
- * $1 zone names, $2 and $3 the range in Unix seconds.  Before 1900 (local mean
- * time, one change per zone) a sample every 30 days is enough.  Returns one
- * row per segment: zone, start (Unix seconds; the first is the range start),
- * offset in seconds.
+ * $1 zone names, $2 and $3 the range in Unix seconds (none when $2 > $3), $4
+ * the as-of instant, sampled on the days around it.  Before 1900 (local mean
+ * time, one change per zone) a sample every 30 days is enough.  Between the
+ * range and the days around $4 there are no samples: a change there is
+ * found (by bisection) but not every one, and no instant there is asked
+ * about.  Returns one row per segment: zone, start (Unix seconds; the first
+ * is the first sample), offset in seconds.
  */
 static const char offsets_sql[] =
     "WITH RECURSIVE zones AS ("
@@ -35,7 +38,8 @@ static const char offsets_sql[] =
     " times AS ("
     "  SELECT s FROM generate_series(greatest($2::bigint, " "-2208988800), $3::bigint, 86400) s"
     "  UNION SELECT s FROM generate_series($2::bigint, least($3::bigint, -2208988800), 2592000) s"
-    "  UNION SELECT $3::bigint),"
+    "  UNION SELECT $3::bigint WHERE $2::bigint <= $3::bigint"
+    "  UNION SELECT s FROM generate_series($4::bigint - 172800, $4::bigint + 172800, 86400) s),"
     " samples AS ("
     "  SELECT z, s, extract(epoch FROM (to_timestamp(s) AT TIME ZONE z)"
     "                                  - (to_timestamp(s) AT TIME ZONE 'UTC'))::int AS o"
@@ -117,12 +121,12 @@ fill_zones(const PGresult *res, char *const *names, struct tz_table *table,
 }
 
 int
-tz_load(PGconn *conn, char *const *names, int n, int64_t lo, int64_t hi,
+tz_load(PGconn *conn, char *const *names, int n, int64_t lo, int64_t hi, int64_t at,
         struct tz_table *table, struct etl_error *err)
 {
-    char lo_s[32], hi_s[32];
+    char lo_s[32], hi_s[32], at_s[32];
     int64_t lo_unix;
-    const char *params[3];
+    const char *params[4];
     char *array;
     PGresult *res;
     int rc;
@@ -140,13 +144,20 @@ tz_load(PGconn *conn, char *const *names, int n, int64_t lo, int64_t hi,
         }
     if (n == 0)
         return 0;
+    /* Past at + 2 days every local date is past every cutoff: those instants
+     * need no exact offset, so the days from there to the latest row (the
+     * year 9999, say) are not sampled. */
+    if (hi > at + 2 * USECS_PER_DAY)
+        hi = at + 2 * USECS_PER_DAY;
     /* A day before the earliest row, but not before the earliest instant
      * to_timestamp() and AT TIME ZONE take (4714-11-24 BC, two days in). */
     lo_unix = floor_div(lo, 1000000) + PG_EPOCH_UNIX_SECS - 86400;
     if (lo_unix < PG_MIN_UNIX_SECS + 2 * 86400)
         lo_unix = PG_MIN_UNIX_SECS + 2 * 86400;
-    snprintf(lo_s, sizeof lo_s, "%lld", (long long) lo_unix);
-    snprintf(hi_s, sizeof hi_s, "%lld", (long long) (floor_div(hi, 1000000) + PG_EPOCH_UNIX_SECS + 86400));
+    snprintf(lo_s, sizeof lo_s, "%lld", (long long) (lo <= hi ? lo_unix : 1));
+    snprintf(hi_s, sizeof hi_s, "%lld", (long long) (lo <= hi ? floor_div(hi, 1000000) +
+                                                     PG_EPOCH_UNIX_SECS + 86400 : 0));
+    snprintf(at_s, sizeof at_s, "%lld", (long long) (floor_div(at, 1000000) + PG_EPOCH_UNIX_SECS));
     array = pgarray_text(names, n);
     if (array == NULL) {
         tz_table_term(table);
@@ -155,7 +166,8 @@ tz_load(PGconn *conn, char *const *names, int n, int64_t lo, int64_t hi,
     params[0] = array;
     params[1] = lo_s;
     params[2] = hi_s;
-    res = db_query(conn, "reading timezone offsets", offsets_sql, 3, params,
+    params[3] = at_s;
+    res = db_query(conn, "reading timezone offsets", offsets_sql, 4, params,
                    PGRES_TUPLES_OK, err);
     free(array);
     if (res == NULL) {

@@ -69,7 +69,7 @@ Test(tz, local_dates_match_the_server)
     fx_db_create(&db);
     cr_assert_eq(cal_parse_timestamp("1890-01-01", &lo), 0);
     cr_assert_eq(cal_parse_timestamp("2031-01-01", &hi), 0);
-    cr_assert_eq(tz_load(db.conn, zones, N_ZONES, lo, hi, &table, &err), 0, "%s", err.text);
+    cr_assert_eq(tz_load(db.conn, zones, N_ZONES, lo, hi, hi, &table, &err), 0, "%s", err.text);
     fx_exec(&db, "SET TimeZone = 'UTC'");
 
     /* Every hour (+17 min) of 2019..2026: each DST night is crossed. */
@@ -107,4 +107,41 @@ Test(tz, infinities_and_fixed_offsets)
     free(z.name);
     free(z.from);
     free(z.offset);
+}
+
+/*
+ * A run's table is exact for its rows and its as-of instant, and what the
+ * server samples follows the days of the rows, not the span from them to
+ * the as-of: rows of 2025 and an as-of in the year 9999 give a table of the
+ * 2025 changes and those near the as-of (Berlin: 2 + 0..2), where sampling
+ * every day up to 9999 gave one segment per change, about 16,000.
+ */
+Test(tz, rows_far_from_the_as_of)
+{
+    struct fx_db db;
+    struct tz_table table;
+    struct etl_error err;
+    int64_t lo, hi, at;
+
+    fx_db_create(&db);
+    cr_assert_eq(cal_parse_timestamp("2025-01-01", &lo), 0);
+    cr_assert_eq(cal_parse_timestamp("2025-12-31", &hi), 0);
+    cr_assert_eq(cal_parse_timestamp("9999-07-01T22:30:00Z", &at), 0);
+    cr_assert_eq(tz_load(db.conn, zones, N_ZONES, lo, hi, at, &table, &err), 0, "%s", err.text);
+    for (int z = 0; z < table.n; z++)
+        cr_expect_leq(table.zones[z].n, 10, "%s: %d segments", table.zones[z].name,
+                      table.zones[z].n);
+    fx_exec(&db, "SET TimeZone = 'UTC'");
+    /* the rows' year, every 61 minutes */
+    compare(&db, &table,
+            "SELECT z, " US_SINCE_2000("t") ", (t AT TIME ZONE z)::date - date '2000-01-01'"
+            " FROM (VALUES " ZONE_LIST ") v(z),"
+            " generate_series(timestamptz '2025-01-01 00:17Z', '2025-12-31', interval '61 minutes') t");
+    /* the as-of instant and the day around it (Berlin: 00:30 on July 2) */
+    compare(&db, &table,
+            "SELECT z, " US_SINCE_2000("t") ", (t AT TIME ZONE z)::date - date '2000-01-01'"
+            " FROM (VALUES " ZONE_LIST ") v(z),"
+            " generate_series(timestamptz '9999-07-01 00:00Z', '9999-07-02 23:59Z', interval '1 minute') t");
+    tz_table_term(&table);
+    fx_db_drop(&db);
 }
