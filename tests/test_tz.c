@@ -4,6 +4,7 @@
  * date line, historic local mean time and fixed offsets.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,20 @@ compare(struct fx_db *db, const struct tz_table *t, const char *sql)
 
 #define US_SINCE_2000(t) "((extract(epoch FROM " t ") - 946684800) * 1000000)::bigint"
 
+/* compare() at every instant of generate_series(from, to, step), in every zone. */
+static void
+compare_every(struct fx_db *db, const struct tz_table *t, const char *from, const char *to,
+              const char *step)
+{
+    char sql[2048];
+
+    snprintf(sql, sizeof sql,
+             "SELECT z, " US_SINCE_2000("t") ", (t AT TIME ZONE z)::date - date '2000-01-01'"
+             " FROM (VALUES " ZONE_LIST ") v(z),"
+             " generate_series(timestamptz '%s', '%s', interval '%s') t", from, to, step);
+    compare(db, t, sql);
+}
+
 Test(tz, local_dates_match_the_server)
 {
     struct fx_db db;
@@ -73,10 +88,7 @@ Test(tz, local_dates_match_the_server)
     fx_exec(&db, "SET TimeZone = 'UTC'");
 
     /* Every hour (+17 min) of 2019..2026: each DST night is crossed. */
-    compare(&db, &table,
-            "SELECT z, " US_SINCE_2000("t") ", (t AT TIME ZONE z)::date - date '2000-01-01'"
-            " FROM (VALUES " ZONE_LIST ") v(z),"
-            " generate_series(timestamptz '2019-01-01 00:17Z', '2026-12-31', interval '61 minutes') t");
+    compare_every(&db, &table, "2019-01-01 00:17Z", "2026-12-31", "61 minutes");
     /* Around each local midnight: the exact instant and near it. */
     compare(&db, &table,
             "SELECT z, " US_SINCE_2000("t") ", (t AT TIME ZONE z)::date - date '2000-01-01'"
@@ -85,10 +97,7 @@ Test(tz, local_dates_match_the_server)
             " unnest(array[-3600, -1800, -1, 0, 1, 1800, 3600]) s,"
             " LATERAL (SELECT (d::timestamp AT TIME ZONE z) + s * interval '1 second' AS t) x");
     /* Historic: local mean time and wartime rules, once every 5 days. */
-    compare(&db, &table,
-            "SELECT z, " US_SINCE_2000("t") ", (t AT TIME ZONE z)::date - date '2000-01-01'"
-            " FROM (VALUES " ZONE_LIST ") v(z),"
-            " generate_series(timestamptz '1890-01-01 05:07Z', '1990-01-01', interval '5 days 1 hour') t");
+    compare_every(&db, &table, "1890-01-01 05:07Z", "1990-01-01", "5 days 1 hour");
     tz_table_term(&table);
     fx_db_drop(&db);
 }
@@ -133,15 +142,9 @@ Test(tz, rows_far_from_the_as_of)
                       table.zones[z].n);
     fx_exec(&db, "SET TimeZone = 'UTC'");
     /* the rows' year, every 61 minutes */
-    compare(&db, &table,
-            "SELECT z, " US_SINCE_2000("t") ", (t AT TIME ZONE z)::date - date '2000-01-01'"
-            " FROM (VALUES " ZONE_LIST ") v(z),"
-            " generate_series(timestamptz '2025-01-01 00:17Z', '2025-12-31', interval '61 minutes') t");
+    compare_every(&db, &table, "2025-01-01 00:17Z", "2025-12-31", "61 minutes");
     /* the as-of instant and the day around it (Berlin: 00:30 on July 2) */
-    compare(&db, &table,
-            "SELECT z, " US_SINCE_2000("t") ", (t AT TIME ZONE z)::date - date '2000-01-01'"
-            " FROM (VALUES " ZONE_LIST ") v(z),"
-            " generate_series(timestamptz '9999-07-01 00:00Z', '9999-07-02 23:59Z', interval '1 minute') t");
+    compare_every(&db, &table, "9999-07-01 00:00Z", "9999-07-02 23:59Z", "1 minute");
     tz_table_term(&table);
     fx_db_drop(&db);
 }
