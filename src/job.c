@@ -100,7 +100,7 @@ struct run {
     int32_t first_subject;      /* backfill going on: the first subject not yet done */
     int n_parts;                /* partitions of the source (1: held whole) */
     int32_t *part_start;        /* partition p: subjects [part_start[p], part_start[p + 1]) */
-    struct extract_router router;
+    struct spill_router router;
     struct pipeline *pipe;      /* backfill with several loaders, while batches run */
     int batches_total;
     struct row_ids ids;
@@ -320,8 +320,8 @@ route_connections(struct run *run, struct etl_error *err)
             conns[u] = pairs[2 * i];
             parts[u++] = pairs[2 * i + 1];
         }
-    rc = extract_router_init(&run->router, run->n_parts, run->src.n_connections, conns, parts,
-                             u, err);
+    rc = spill_router_init(&run->router, run->n_parts, run->src.n_connections, conns, parts,
+                           u, err);
     free(pairs);
     free(conns);
     free(parts);
@@ -1238,7 +1238,7 @@ run_term(struct run *run)
     free(run->plan_of);
     free(run->in_shard);
     free(run->part_start);
-    extract_router_term(&run->router);
+    spill_router_term(&run->router);
     free(run->goals_by_subject);
     strbuf_term(&run->goal_lines);
     tz_table_term(&run->zones);

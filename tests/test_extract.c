@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "calendar.h"
-#include "extract.h"
+#include "copybin.h"
 #include "fixture.h"
 
 static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
@@ -18,21 +18,21 @@ Test(decoder, header_tuple_and_trailer)
     /* header, then a tuple of 2 fields: int4 258 and NULL */
     char buf[64];
     size_t n = 0;
-    struct copy_decoder d = {false, false};
-    struct copy_field f[4];
+    struct copybin_decoder d = {false, false};
+    struct copybin_field f[4];
     struct etl_error err;
 
     memcpy(buf, header, 19);
     n = 19;
     memcpy(buf + n, "\0\2" "\0\0\0\4" "\0\0\1\2" "\377\377\377\377", 14);
     n += 14;
-    cr_assert_eq(copy_split_tuple(&d, buf, n, f, 4, &err), 2, "%s", err.text);
+    cr_assert_eq(copybin_split_tuple(&d, buf, n, f, 4, &err), 2, "%s", err.text);
     cr_expect_eq(f[0].len, 4);
-    cr_expect_eq(copy_int4(&f[0]), 258);
+    cr_expect_eq(copybin_int4(&f[0]), 258);
     cr_expect_eq(f[1].len, -1);
-    cr_expect(copy_field_has_len(&f[1], 8, true));
-    cr_expect_not(copy_field_has_len(&f[1], 8, false));
-    cr_expect_eq(copy_split_tuple(&d, "\377\377", 2, f, 4, &err), 0);
+    cr_expect(copybin_field_has_len(&f[1], 8, true));
+    cr_expect_not(copybin_field_has_len(&f[1], 8, false));
+    cr_expect_eq(copybin_split_tuple(&d, "\377\377", 2, f, 4, &err), 0);
     cr_expect(d.trailer_seen);
 }
 
@@ -61,11 +61,11 @@ ParameterizedTestParameters(decoder, rejects)
 
 ParameterizedTest(struct bad_case *c, decoder, rejects)
 {
-    struct copy_decoder d = {c->with_header, false};
-    struct copy_field f[8];
+    struct copybin_decoder d = {c->with_header, false};
+    struct copybin_field f[8];
     struct etl_error err;
 
-    cr_expect_eq(copy_split_tuple(&d, c->bytes, c->len, f, 8, &err), -1, "%s", c->what);
+    cr_expect_eq(copybin_split_tuple(&d, c->bytes, c->len, f, 8, &err), -1, "%s", c->what);
 }
 
 /* Every type extract.c reads, as the server encodes it. */
@@ -75,8 +75,8 @@ Test(decoder, real_server_values)
     PGresult *res;
     char *buf;
     int len, n, tuples = 0;
-    struct copy_decoder d = {false, false};
-    struct copy_field f[8];
+    struct copybin_decoder d = {false, false};
+    struct copybin_field f[8];
     struct etl_error err;
     struct uuid u;
     char text[37];
@@ -93,38 +93,38 @@ Test(decoder, real_server_values)
     cr_assert_eq(PQresultStatus(res), PGRES_COPY_OUT);
     PQclear(res);
     while ((len = PQgetCopyData(db.conn, &buf, 0)) > 0) {
-        n = copy_split_tuple(&d, buf, (size_t) len, f, 8, &err);
+        n = copybin_split_tuple(&d, buf, (size_t) len, f, 8, &err);
         cr_assert_geq(n, 0, "%s", err.text);
         if (n > 0) {
             cr_assert_eq(n, 7);
-            copy_uuid(&f[0], &u);
+            copybin_uuid(&f[0], &u);
             uuid_format(&u, text);
             switch (tuples++) {
             case 0:
                 cr_expect_str_eq(text, "0b6e0d7c-3d6e-4e0a-9a6b-1c2d3e4f5a6b");
-                cr_expect_eq(copy_date(&f[1]), 8825);               /* 2024-02-29 */
-                cr_expect_eq(copy_timestamptz(&f[2]), 1500000);
-                cr_expect_eq(copy_int4(&f[3]), 2147483647);
-                cr_expect_eq(copy_int8(&f[4]), INT64_C(-9000000000));
-                cr_expect(copy_bool(&f[5]));
+                cr_expect_eq(copybin_date(&f[1]), 8825);               /* 2024-02-29 */
+                cr_expect_eq(copybin_timestamptz(&f[2]), 1500000);
+                cr_expect_eq(copybin_int4(&f[3]), 2147483647);
+                cr_expect_eq(copybin_int8(&f[4]), INT64_C(-9000000000));
+                cr_expect(copybin_bool(&f[5]));
                 cr_expect_eq(f[6].len, -1);
                 break;
             case 1:
-                cr_expect_eq(copy_date(&f[1]), DAY_POS_INF);
-                cr_expect_eq(copy_timestamptz(&f[2]), TS_NEG_INF);
-                cr_expect_eq(copy_int4(&f[3]), -1);
-                cr_expect_not(copy_bool(&f[5]));
-                cr_expect_eq(copy_int4(&f[6]), 7);
+                cr_expect_eq(copybin_date(&f[1]), DAY_POS_INF);
+                cr_expect_eq(copybin_timestamptz(&f[2]), TS_NEG_INF);
+                cr_expect_eq(copybin_int4(&f[3]), -1);
+                cr_expect_not(copybin_bool(&f[5]));
+                cr_expect_eq(copybin_int4(&f[6]), 7);
                 break;
             case 2:
                 cr_expect_str_eq(text, "ffffffff-ffff-ffff-ffff-ffffffffffff");
-                cr_expect_eq(copy_date(&f[1]), DAY_NEG_INF);
-                cr_expect_eq(copy_timestamptz(&f[2]), TS_POS_INF);
+                cr_expect_eq(copybin_date(&f[1]), DAY_NEG_INF);
+                cr_expect_eq(copybin_timestamptz(&f[2]), TS_POS_INF);
                 cr_expect_eq(f[5].len, -1);
                 break;
             default:
-                cr_expect_eq(copy_date(&f[1]), -1);
-                cr_expect_eq(copy_timestamptz(&f[2]), INT64_C(-960867740000000));
+                cr_expect_eq(copybin_date(&f[1]), -1);
+                cr_expect_eq(copybin_timestamptz(&f[2]), INT64_C(-960867740000000));
                 break;
             }
         }
