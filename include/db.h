@@ -20,6 +20,11 @@ void db_close(PGconn *conn);        /* NULL is fine */
  * or TUPLES_OK.  what names the step in the error message. */
 int db_exec(PGconn *conn, const char *what, const char *sql, struct etl_error *err);
 
+/* Rolls back conn's open transaction, on a path that already failed or
+ * whose transaction has done its work: its own outcome changes nothing
+ * (a lost connection ends the transaction anyway). */
+void db_rollback_quietly(PGconn *conn);
+
 /* Runs sql with text parameters and returns the result when it has the
  * status `expect`; else NULL with err set. */
 PGresult *db_query(PGconn *conn, const char *what, const char *sql,

@@ -158,6 +158,12 @@ db_close(PGconn *conn)
     PQfinish(conn);
 }
 
+void
+db_rollback_quietly(PGconn *conn)
+{
+    PQclear(PQexec(conn, "ROLLBACK"));
+}
+
 int
 db_exec(PGconn *conn, const char *what, const char *sql, struct etl_error *err)
 {

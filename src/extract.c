@@ -60,7 +60,7 @@ extract_begin(PGconn *conn, struct source *src, char *snapshot_id, struct etl_er
     return 0;
 
 out_rollback:
-    PQclear(PQexec(conn, "ROLLBACK"));
+    db_rollback_quietly(conn);
     return -1;
 }
 
@@ -560,7 +560,7 @@ out_rollback:
     /* Rows name their connections by number from here on. */
     uuid_map_term(&src->connection_index);
     /* The read-only snapshot transaction has done its work either way. */
-    PQclear(PQexec(conn, "ROLLBACK"));
+    db_rollback_quietly(conn);
     return rc;
 }
 static int

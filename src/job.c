@@ -469,7 +469,7 @@ extract_all(struct run *run, struct etl_error *err)
         return -1;
     if (scope_build(&run->src, &run->scope, &run->report->warnings, err) < 0 ||
         select_subjects(run, err) < 0 || plan_partitions(run, err) < 0) {
-        PQclear(PQexec(run->reader, "ROLLBACK"));
+        db_rollback_quietly(run->reader);
         return -1;
     }
     run->report->subjects = run->scope.n_subjects;
@@ -1225,7 +1225,7 @@ run_term(struct run *run)
     /* A batch still being written, after a failure elsewhere. */
     load_snapshots_abandon(run->conn, &run->pending);
     if (run->in_write_txn && PQstatus(run->conn) == CONNECTION_OK)
-        PQclear(PQexec(run->conn, "ROLLBACK"));
+        db_rollback_quietly(run->conn);
     /* The server drops a session's locks when its backend exits, which may
      * be a moment after we disconnect; a run started right after this one
      * must not find the lock still held. */

@@ -106,7 +106,7 @@ migrate_apply(PGconn *conn, int *applied, struct etl_error *err)
     return db_exec(conn, "migrate: commit", "COMMIT", err);
 
 out_rollback:
-    PQclear(PQexec(conn, "ROLLBACK"));
+    db_rollback_quietly(conn);
     *applied = 0;
     return -1;
 }
