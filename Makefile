@@ -38,6 +38,9 @@ LIB       = $(BUILD)/libdevpulse.a
 TEST_SRC  = $(wildcard tests/*.c)
 TEST_OBJ  = $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  = $(BUILD)/devpulse-tests
+UNIT_SRC  = $(wildcard tests/unit/*.c)
+UNIT_OBJ  = $(UNIT_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN  = $(BUILD)/devpulse-unit
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 MIGRATIONS = $(sort $(wildcard sql/[0-9]*.sql))
@@ -50,7 +53,8 @@ help:
 	@echo "make deps     install the Debian packages the build needs (when missing)"
 	@echo "make          build $(BIN) (also linked as ./devpulse-etl) and bench programs"
 	@echo "make demo     private PostgreSQL, sample data, nightly run, results"
-	@echo "make test     all tests against a throwaway PostgreSQL"
+	@echo "make test     all tests: the unit tests, then the rest against a throwaway PostgreSQL"
+	@echo "make test-unit  the unit tests alone: no server, a few seconds"
 	@echo "make asan     the tests under AddressSanitizer + UBSan"
 	@echo "make tsan     the OpenMP kernel under ThreadSanitizer (clang + libomp)"
 	@echo "make bench    benchmarks (bench/run \$$(BENCH_ARGS)), writes bench/RESULTS.md"
@@ -84,19 +88,30 @@ $(BUILD)/migrations.o: $(BUILD)/migrations.c
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell $(PKG_CONFIG) --libs criterion)
 
+# The unit tests (tests/unit/): the core from hand-built inputs, no server.
+$(UNIT_BIN): $(UNIT_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell $(PKG_CONFIG) --libs criterion)
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-# The test command of the README: installs what is missing, builds, and runs
-# every test against a throwaway PostgreSQL started by tests/with-pg.
+# The test command of the README: installs what is missing, builds, runs the
+# unit tests, then every other test against a throwaway PostgreSQL started by
+# tests/with-pg.
 test: deps
-	$(MAKE) --no-print-directory WERROR=$(WERROR) $(TEST_BIN) $(BIN) $(BENCH_BIN)
+	$(MAKE) --no-print-directory WERROR=$(WERROR) $(UNIT_BIN) $(TEST_BIN) $(BIN) $(BENCH_BIN)
+	$(UNIT_BIN)
 	tests/run-tests $(TEST_BIN) $(BIN)
+
+test-unit: deps
+	$(MAKE) --no-print-directory WERROR=$(WERROR) $(UNIT_BIN)
+	$(UNIT_BIN)
 
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build-asan \
 	    OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	    build-asan/devpulse-tests build-asan/devpulse-etl build-asan/bench/gen
+	    build-asan/devpulse-unit build-asan/devpulse-tests build-asan/devpulse-etl build-asan/bench/gen
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp build-asan/devpulse-unit
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp tests/run-tests build-asan/devpulse-tests build-asan/devpulse-etl
 
 tsan: deps
@@ -117,4 +132,4 @@ install: $(BIN)
 clean:
 	rm -rf build build-asan build-tsan devpulse-etl
 
--include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d $(BUILD)/tests/unit/*.d $(BUILD)/bench/*.d)

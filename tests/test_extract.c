@@ -1,72 +1,14 @@
 /*
- * test_extract.c: the binary COPY decoder, on hand-built bytes and on what a
- * real server sends for every type the engine reads (NULLs and infinities
- * included).
+ * test_extract.c: the binary COPY decoder (copybin.c) on what a real server
+ * sends for every type the engine reads (NULLs and infinities included).
+ * Hand-built bytes are tests/unit/test_copybin.c's.
  */
 #include <criterion/criterion.h>
-#include <criterion/parameterized.h>
 #include <string.h>
 
 #include "calendar.h"
 #include "copybin.h"
 #include "fixture.h"
-
-static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-
-Test(decoder, header_tuple_and_trailer)
-{
-    /* header, then a tuple of 2 fields: int4 258 and NULL */
-    char buf[64];
-    size_t n = 0;
-    struct copybin_decoder d = {false, false};
-    struct copybin_field f[4];
-    struct etl_error err;
-
-    memcpy(buf, header, 19);
-    n = 19;
-    memcpy(buf + n, "\0\2" "\0\0\0\4" "\0\0\1\2" "\377\377\377\377", 14);
-    n += 14;
-    cr_assert_eq(copybin_split_tuple(&d, buf, n, f, 4, &err), 2, "%s", err.text);
-    cr_expect_eq(f[0].len, 4);
-    cr_expect_eq(copybin_int4(&f[0]), 258);
-    cr_expect_eq(f[1].len, -1);
-    cr_expect(copybin_field_has_len(&f[1], 8, true));
-    cr_expect_not(copybin_field_has_len(&f[1], 8, false));
-    cr_expect_eq(copybin_split_tuple(&d, "\377\377", 2, f, 4, &err), 0);
-    cr_expect(d.trailer_seen);
-}
-
-/* Criterion copies parameters into another process: no pointers in them. */
-struct bad_case {
-    char what[40];
-    char bytes[24];
-    size_t len;
-    bool with_header;
-};
-
-static struct bad_case bad_cases[] = {
-    {"bad signature", "PGCOPX\n\377\r\n\0\0\0\0\0\0\0\0\0\0\0", 21, false},
-    {"short header", "PGCOPY\n", 7, false},
-    {"truncated field header", "\0\1\0\0", 4, true},
-    {"field longer than the buffer", "\0\1\0\0\0\10\0\0\0\1", 10, true},
-    {"too many fields", "\0\11", 2, true},
-    {"trailing bytes", "\0\1\0\0\0\1\7\7", 8, true},
-    {"negative length", "\0\1\377\377\377\376", 6, true},
-};
-
-ParameterizedTestParameters(decoder, rejects)
-{
-    return cr_make_param_array(struct bad_case, bad_cases, sizeof bad_cases / sizeof bad_cases[0]);
-}
-
-ParameterizedTest(struct bad_case *c, decoder, rejects)
-{
-    struct copybin_decoder d = {c->with_header, false};
-    struct copybin_field f[8];
-    struct etl_error err;
-
-    cr_expect_eq(copybin_split_tuple(&d, c->bytes, c->len, f, 8, &err), -1, "%s", c->what);
-}
 
 /* Every type extract.c reads, as the server encodes it. */
 Test(decoder, real_server_values)
