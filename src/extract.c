@@ -563,21 +563,21 @@ out_rollback:
     db_rollback_quietly(conn);
     return rc;
 }
-static int
-spill_count(void *m, int t, const char *rows, size_t n, size_t row_size)
-{
-    if (t < 0 || t >= BULK_N_TABLES || row_size != bulk_specs[t].row_size)
-        return -1;
-    merge_count(m, (enum bulk_table) t, rows, n);
-    return 0;
-}
+
+/* One pass over a spill file: merge_count or merge_place for every piece. */
+struct spill_pass {
+    struct merge *m;
+    void (*step)(struct merge *m, enum bulk_table t, const char *rows, size_t n);
+};
 
 static int
-spill_place(void *m, int t, const char *rows, size_t n, size_t row_size)
+spill_visit(void *ctx, int t, const char *rows, size_t n, size_t row_size)
 {
+    const struct spill_pass *pass = ctx;
+
     if (t < 0 || t >= BULK_N_TABLES || row_size != bulk_specs[t].row_size)
         return -1;
-    merge_place(m, (enum bulk_table) t, rows, n);
+    pass->step(pass->m, (enum bulk_table) t, rows, n);
     return 0;
 }
 
@@ -587,6 +587,7 @@ int
 extract_load_part(struct spill_router *r, int part, struct source *src, struct etl_error *err)
 {
     struct merge m;
+    struct spill_pass count = {&m, merge_count}, place = {&m, merge_place};
     int rc = -1;
 
     source_clear_rows(src);
@@ -594,14 +595,14 @@ extract_load_part(struct spill_router *r, int part, struct source *src, struct e
         etl_fail(err, "reading a spill file: out of memory");
         goto out;
     }
-    if (spill_scan(r, part, spill_count, &m, err) < 0)
+    if (spill_scan(r, part, spill_visit, &count, err) < 0)
         goto out;
     for (int t = 0; t < BULK_N_TABLES; t++)
         if (merge_reserve(&m, t) < 0) {
             etl_fail(err, "reading a spill file: out of memory");
             goto out;
         }
-    if (spill_scan(r, part, spill_place, &m, err) < 0)
+    if (spill_scan(r, part, spill_visit, &place, err) < 0)
         goto out;
     for (int t = 0; t < BULK_N_TABLES; t++)
         merge_give(&m, t, src);
