@@ -12,6 +12,7 @@
  * or can hide nothing: a permissive policy of the login's with USING (true)
  * (and WITH CHECK (true) where it writes) and no restrictive one.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,27 +73,35 @@ chomp(char *s)
 }
 
 /*
- * True when row level security cannot change what the engine reads or
- * writes ($1: the tables, $2: whether the engine writes each).  A policy
- * applies to the login when it names PUBLIC or a role whose privileges the
- * login has, as PostgreSQL decides it.
+ * The first table on which row level security could change what the engine
+ * reads or writes ($1: the tables, $2: whether the engine writes each), and
+ * the restrictive policy to blame, if any; no row when there is none.  A
+ * policy applies to the login when it names PUBLIC or a role whose
+ * privileges the login has, as PostgreSQL decides it.
  */
-static const char rls_transparent_sql[] =
-    "WITH t AS (SELECT to_regclass(name) AS rel, writes"
-    "           FROM unnest($1::text[], $2::bool[]) AS u(name, writes)),"
-    " p AS (SELECT polrelid, polcmd, polpermissive,"
+static const char rls_blocker_sql[] =
+    "WITH t AS (SELECT to_regclass(name) AS rel, writes, ord"
+    "           FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS u(name, writes, ord)),"
+    " p AS (SELECT polrelid, polname, polcmd, polpermissive,"
     "              pg_get_expr(polqual, polrelid) AS qual,"
     "              pg_get_expr(polwithcheck, polrelid) AS checks"
     "       FROM pg_policy"
     "       WHERE 0 = ANY (polroles)"
     "          OR EXISTS (SELECT 1 FROM unnest(polroles) r WHERE r <> 0 AND pg_has_role(r, 'USAGE')))"
-    " SELECT NOT EXISTS (SELECT 1 FROM t"
-    "   WHERE t.rel IS NOT NULL AND row_security_active(t.rel)"
-    "     AND (NOT EXISTS (SELECT 1 FROM p WHERE p.polrelid = t.rel AND p.polpermissive"
-    "                        AND (p.polcmd = '*' OR (p.polcmd = 'r' AND NOT t.writes))"
-    "                        AND p.qual = 'true' AND coalesce(p.checks, 'true') = 'true')"
-    "          OR EXISTS (SELECT 1 FROM p WHERE p.polrelid = t.rel AND NOT p.polpermissive"
-    "                       AND (t.writes OR p.polcmd IN ('r', '*')))))";
+    " SELECT t.rel::text, coalesce(r.polname, '') FROM t"
+    " LEFT JOIN LATERAL (SELECT p.polname FROM p WHERE p.polrelid = t.rel AND NOT p.polpermissive"
+    "                    AND (t.writes OR p.polcmd IN ('r', '*')) ORDER BY 1 LIMIT 1) r ON true"
+    " WHERE t.rel IS NOT NULL AND row_security_active(t.rel)"
+    "   AND (r.polname IS NOT NULL"
+    "        OR NOT EXISTS (SELECT 1 FROM p WHERE p.polrelid = t.rel AND p.polpermissive"
+    "                       AND (p.polcmd = '*' OR (p.polcmd = 'r' AND NOT t.writes))"
+    "                       AND p.qual = 'true' AND coalesce(p.checks, 'true') = 'true'))"
+    " ORDER BY t.ord LIMIT 1";
+
+/* Why the last session this process opened left row_security off: the
+ * hint for PostgreSQL's refusal (db_fail).  Sessions open on many threads. */
+static pthread_mutex_t rls_lock = PTHREAD_MUTEX_INITIALIZER;
+static char rls_hint[640];
 
 /* row_security is off (set by the caller); on when RLS can hide nothing. */
 static int
@@ -101,7 +110,6 @@ set_row_security(PGconn *conn, struct etl_error *err)
     char names[1024] = "{", writes[64] = "{";
     const char *params[2] = {names, writes};
     PGresult *res;
-    bool transparent;
 
     for (int i = 0; i < n_schema_tables; i++) {
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? "," : "",
@@ -111,13 +119,31 @@ set_row_security(PGconn *conn, struct etl_error *err)
     }
     strcat(names, "}");
     strcat(writes, "}");
-    res = db_query(conn, "checking row level security", rls_transparent_sql, 2, params,
+    res = db_query(conn, "checking row level security", rls_blocker_sql, 2, params,
                    PGRES_TUPLES_OK, err);
     if (res == NULL)
         return -1;
-    transparent = PQgetvalue(res, 0, 0)[0] == 't';
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return db_exec(conn, "setting up the session", "SET row_security = on", err);
+    }
+    pthread_mutex_lock(&rls_lock);
+    if (PQgetvalue(res, 0, 1)[0] != '\0')
+        snprintf(rls_hint, sizeof rls_hint, "the session reads nothing that row level security"
+                 " filters, and on table \"%s\" the RESTRICTIVE policy \"%s\" applies to role"
+                 " \"%s\": make it apply to the app's roles only (TO authenticated), or give"
+                 " \"%s\" BYPASSRLS", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQuser(conn),
+                 PQuser(conn));
+    else
+        snprintf(rls_hint, sizeof rls_hint, "the session reads nothing that row level security"
+                 " filters, and on table \"%s\" no policy lets role \"%s\" see every row: run"
+                 " `devpulse-etl migrate`, which gives the role devpulse_etl the policies "
+                 SCHEMA_READ_POLICY " and " SCHEMA_WRITE_POLICY ", and GRANT devpulse_etl TO"
+                 " \"%s\"; or give \"%s\" BYPASSRLS", PQgetvalue(res, 0, 0), PQuser(conn),
+                 PQuser(conn), PQuser(conn));
+    pthread_mutex_unlock(&rls_lock);
     PQclear(res);
-    return transparent ? db_exec(conn, "setting up the session", "SET row_security = on", err) : 0;
+    return 0;
 }
 
 static void
@@ -199,13 +225,13 @@ db_fail(struct etl_error *err, const char *what, PGconn *conn, const PGresult *r
     if (hint != NULL)
         snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %s", hint);
     /* row_security = off refused a statement that RLS would have filtered. */
-    if (where != NULL && strcmp(where, "check_enable_rls") == 0)
-        snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
-                 "; the engine reads nothing that row level security filters: role \"%s\" needs"
-                 " the policy " SCHEMA_READ_POLICY " (" SCHEMA_WRITE_POLICY " on analytics_snapshots"
-                 " and goals) that `devpulse-etl migrate` gives devpulse_etl (GRANT devpulse_etl TO"
-                 " \"%s\"), and no RESTRICTIVE policy may apply to it; or give it BYPASSRLS",
-                 PQuser(conn), PQuser(conn));
+    if (where != NULL && strcmp(where, "check_enable_rls") == 0) {
+        pthread_mutex_lock(&rls_lock);
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %s", rls_hint[0] ? rls_hint
+                 : "the engine reads nothing that row level security filters: give its login"
+                   " BYPASSRLS, or see `devpulse-etl migrate --check`");
+        pthread_mutex_unlock(&rls_lock);
+    }
     chomp(buf);
     for (char *p = buf; *p != '\0'; p++)
         if (*p == '\n' || *p == '\t')
