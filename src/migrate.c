@@ -429,30 +429,31 @@ check_unwritten(struct migrate_run *m, int *problems, char *first, size_t size)
 static int
 check_columns(struct migrate_run *m)
 {
-    char *tabs[128], *cols[128], *types[128], nn[400] = "{", *arrays[3] = {NULL, NULL, NULL};
+    char **items = calloc((size_t) n_schema_columns, sizeof *items);
+    char *nn = malloc(2 * (size_t) n_schema_columns + 3), *arrays[3] = {NULL, NULL, NULL};
     const char *params[4];
     char first[512] = "", seen_kind[64] = "";
     PGresult *res = NULL;
     int problems = 0, rc = -1;
 
-    for (int i = 0; i < n_schema_columns && i < 128; i++) {
-        tabs[i] = (char *) schema_columns[i].table;
-        cols[i] = (char *) schema_columns[i].column;
-        types[i] = (char *) schema_columns[i].type;
-        snprintf(nn + strlen(nn), sizeof nn - strlen(nn), "%s%c", i ? "," : "",
-                 schema_columns[i].not_null ? 't' : 'f');
-    }
-    strcat(nn, "}");
-    arrays[0] = pgarray_text(tabs, n_schema_columns);
-    arrays[1] = pgarray_text(cols, n_schema_columns);
-    arrays[2] = pgarray_text(types, n_schema_columns);
-    if (arrays[0] == NULL || arrays[1] == NULL || arrays[2] == NULL) {
+    if (items == NULL || nn == NULL) {
         etl_fail(m->err, "migrate: out of memory");
         goto out_free;
     }
-    params[0] = arrays[0];
-    params[1] = arrays[1];
-    params[2] = arrays[2];
+    strcpy(nn, "{");
+    for (int i = 0; i < n_schema_columns; i++)
+        strcat(nn, schema_columns[i].not_null ? (i ? ",t" : "t") : (i ? ",f" : "f"));
+    strcat(nn, "}");
+    for (int a = 0; a < 3; a++) {
+        for (int i = 0; i < n_schema_columns; i++)
+            items[i] = (char *) (a == 0 ? schema_columns[i].table
+                                 : a == 1 ? schema_columns[i].column : schema_columns[i].type);
+        if ((arrays[a] = pgarray_text(items, n_schema_columns)) == NULL) {
+            etl_fail(m->err, "migrate: out of memory");
+            goto out_free;
+        }
+        params[a] = arrays[a];
+    }
     params[3] = nn;
     res = db_query(m->conn, "migrate: checking the existing tables", columns_sql, 4, params,
                    PGRES_TUPLES_OK, m->err);
@@ -496,6 +497,8 @@ out_free:
     PQclear(res);
     for (int i = 0; i < 3; i++)
         free(arrays[i]);
+    free(items);
+    free(nn);
     return rc;
 }
 
@@ -516,30 +519,42 @@ next_item(const char *p, char *item, size_t size)
     return p + len;
 }
 
+/* SQL that holds when role has every privilege of g (on every column). */
+static void
+held_by(const struct grant *g, const char *role, char *out, size_t size)
+{
+    static const char *const has[] = {"has_schema_privilege", "has_table_privilege",
+                                      "has_sequence_privilege"};
+    char priv[16], col[64];
+
+    out[0] = '\0';
+    for (const char *p = g->privileges; (p = next_item(p, priv, sizeof priv)) != NULL;) {
+        if (g->columns == NULL)
+            snprintf(out + strlen(out), size - strlen(out), "%s%s('%s', '%s', '%s')",
+                     out[0] ? " AND " : "", has[g->on], role, g->object, priv);
+        for (const char *q = g->columns; q != NULL && (q = next_item(q, col, sizeof col)) != NULL;)
+            snprintf(out + strlen(out), size - strlen(out),
+                     "%shas_column_privilege('%s', '%s', '%s', '%s')",
+                     out[0] ? " AND " : "", role, g->object, col, priv);
+    }
+}
+
 static int
 apply_grants(struct migrate_run *m)
 {
     static const char *const on_names[] = {"SCHEMA", "TABLE", "SEQUENCE"};
-    static const char *const has[] = {"has_schema_privilege", "has_table_privilege",
-                                      "has_sequence_privilege"};
 
     for (int i = 0; i < N_GRANTS; i++) {
         const struct grant *g = &grants[i];
-        char held[1024] = "", cond[1400], sql[300], what[300], cols[128] = "", priv[16], col[64];
+        char by_role[1024], by_public[1024], cond[2200], sql[300], what[300], cols[128] = "";
 
-        /* every privilege (on every column) is held already */
-        for (const char *p = g->privileges; (p = next_item(p, priv, sizeof priv)) != NULL;) {
-            if (g->columns == NULL)
-                snprintf(held + strlen(held), sizeof held - strlen(held), "%s%s('" ROLE "', '%s', '%s')",
-                         held[0] ? " AND " : "", has[g->on], g->object, priv);
-            for (const char *q = g->columns; q != NULL && (q = next_item(q, col, sizeof col)) != NULL;)
-                snprintf(held + strlen(held), sizeof held - strlen(held),
-                         "%shas_column_privilege('" ROLE "', '%s', '%s', '%s')",
-                         held[0] ? " AND " : "", g->object, col, priv);
-        }
-        snprintf(cond, sizeof cond, "CASE WHEN NOT " ROLE_EXISTS " OR %s('%s') IS NULL THEN true"
-                 " ELSE NOT (%s) END", g->on == ON_SCHEMA ? "to_regnamespace" : "to_regclass",
-                 g->object, held);
+        /* Before the role exists, what PUBLIC holds is what it will have. */
+        held_by(g, ROLE, by_role, sizeof by_role);
+        held_by(g, "public", by_public, sizeof by_public);
+        snprintf(cond, sizeof cond, "CASE WHEN %s('%s') IS NULL THEN true"
+                 " WHEN NOT " ROLE_EXISTS " THEN NOT (%s) ELSE NOT (%s) END",
+                 g->on == ON_SCHEMA ? "to_regnamespace" : "to_regclass", g->object, by_public,
+                 by_role);
         if (g->columns != NULL)
             snprintf(cols, sizeof cols, " (%s)", g->columns);
         snprintf(sql, sizeof sql, "GRANT %s%s ON %s %s TO " ROLE, g->privileges, cols,
