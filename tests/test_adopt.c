@@ -47,6 +47,15 @@ app_db(struct fx_db *db, bool supabase, const char *user)
         load_sql(db, NULL, "app_rls.sql");
 }
 
+/* A new database the app made on plain PostgreSQL, with generated data. */
+static void
+new_app_db(struct fx_db *db, int users, int seed)
+{
+    fx_db_create_empty(db);
+    app_db(db, false, NULL);
+    fx_generate(db, users, 20, seed, NULL);
+}
+
 /* Runs the engine as login `user` (NULL: the superuser the tests connect as). */
 static int
 etl_as(struct fx_db *db, const char *user, char **out, const char *args)
@@ -313,9 +322,7 @@ ParameterizedTest(struct misfit *c, adopt, misfit_changes_nothing)
     struct fx_db db;
     char *out, *before, *after, *newline;
 
-    fx_db_create_empty(&db);
-    app_db(&db, false, NULL);
-    fx_generate(&db, 5, 20, 52, NULL);
+    new_app_db(&db, 5, 52);
     fx_exec(&db, c->sql);
     before = catalog_fingerprint(&db, true);
     cr_expect_eq(fx_etl(&db, &out, "migrate --check"), 1, "%s", out);
@@ -344,9 +351,7 @@ Test(adopt, duplicate_rows_refused)
     struct fx_db db;
     char *out, *before, *after, *ws;
 
-    fx_db_create_empty(&db);
-    app_db(&db, false, NULL);
-    fx_generate(&db, 20, 20, 53, NULL);
+    new_app_db(&db, 20, 53);
     ws = fx_text(&db, "SELECT m.workspace_id FROM workspace_members m JOIN workspaces w"
                       " ON w.id = m.workspace_id WHERE m.user_id <> w.owner_id ORDER BY 1 LIMIT 1");
     cr_assert(ws[0] != '\0', "no workspace with a member besides its owner");
@@ -413,9 +418,7 @@ Test(adopt, many_rows_built_concurrently, .timeout = 300)
     struct fx_db db;
     char *out, *before, *after;
 
-    fx_db_create_empty(&db);
-    app_db(&db, false, NULL);
-    fx_generate(&db, 10, 20, 54, NULL);
+    new_app_db(&db, 10, 54);
     fx_exec(&db, "INSERT INTO analytics_snapshots (user_id, platform, snapshot_type, snapshot_date, metrics)"
                  " SELECT p.id, pl, ty, date '2000-01-01' + d, '{}'"
                  " FROM (SELECT id FROM profiles ORDER BY id LIMIT 10) p,"
@@ -478,9 +481,7 @@ Test(adopt, check_constraints_not_valid)
     struct fx_db db;
     char *out;
 
-    fx_db_create_empty(&db);
-    app_db(&db, false, NULL);
-    fx_generate(&db, 10, 20, 55, NULL);
+    new_app_db(&db, 10, 55);
     /* text columns of the app as varchar fit: the engine reads them as text */
     fx_exec(&db, "ALTER TABLE profiles ALTER timezone TYPE varchar(64);"
                  "ALTER TABLE monitors ALTER monitor_type TYPE varchar(20);"
