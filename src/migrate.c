@@ -307,10 +307,9 @@ open_ledger(struct migrate_run *m)
 static int
 record_migrations(struct migrate_run *m)
 {
-    char names[256] = "", *list = NULL;
+    char names[256] = "", *list;
     const char *params[1];
     PGresult *res;
-    int rc;
 
     for (int i = 0; i < n_migrations; i++)
         if (!is_recorded(m->recorded, migrations[i].name))
@@ -336,9 +335,8 @@ record_migrations(struct migrate_run *m)
             return -1;
         PQclear(res);
     }
-    rc = list_add(&m->report->changes, m->err,
-                  "record migration(s) %s in devpulse_etl.schema_migrations", names);
-    return rc;
+    return list_add(&m->report->changes, m->err,
+                    "record migration(s) %s in devpulse_etl.schema_migrations", names);
 }
 
 /* ---------------------------------------------------------------- columns */
@@ -370,11 +368,12 @@ static const char unwritten_sql[] =
     "   AND a.attname <> ALL ($2::text[])"
     " ORDER BY a.attnum";
 
-static int
+/* Counts a problem; the first one is the error's text. */
+static void
 column_problem(int *n, char *first, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int
+static void
 column_problem(int *n, char *first, size_t size, const char *fmt, ...)
 {
     va_list ap;
@@ -384,7 +383,6 @@ column_problem(int *n, char *first, size_t size, const char *fmt, ...)
         vsnprintf(first, size, fmt, ap);
         va_end(ap);
     }
-    return 0;
 }
 
 /* The unwritten NOT NULL columns of the tables the engine inserts into. */
