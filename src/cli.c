@@ -8,7 +8,8 @@
  *
  * Exit status: 0 every write committed; 1 the run failed (nothing of it left
  * half written); 2 usage error or bad job file (nothing touched); 3 another
- * run holds the lock; 130 / 143 stopped by SIGINT / SIGTERM (rolled back).
+ * run holds the lock; 4 `migrate --check`: migrate has changes to make;
+ * 130 / 143 stopped by SIGINT / SIGTERM (rolled back).
  */
 #include <jansson.h>
 #include <malloc.h>
@@ -30,7 +31,7 @@
 
 #define VERSION "0.2.0"
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_BUSY = 3 };
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_BUSY = 3, EXIT_PENDING = 4 };
 
 enum command { CMD_NONE, CMD_MIGRATE, CMD_NIGHTLY, CMD_BACKFILL, CMD_GOALS, CMD_RUN, N_COMMANDS };
 
@@ -45,7 +46,7 @@ static const char *const command_names[N_COMMANDS] = {
 enum option_id {
     OPT_DSN, OPT_SOURCE_DSN, OPT_AS_OF, OPT_LOOKBACK, OPT_FROM, OPT_TO, OPT_OVERWRITE, OPT_DRY_RUN,
     OPT_RESUME, OPT_WORKERS, OPT_LOADERS, OPT_BATCH_MEMORY, OPT_WAIT, OPT_RETRIES, OPT_KEEP_DAYS,
-    OPT_SHARD, OPT_LOG_FORMAT, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+    OPT_SHARD, OPT_LOG_FORMAT, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_CHECK,
 };
 
 /* What a value is, in a job file: a flag is a JSON boolean. */
@@ -82,6 +83,7 @@ static const struct option_def options[] = {
     {OPT_VERBOSE, "verbose", 'v', ARG_FLAG, ANYWHERE, true},
     {OPT_HELP, "help", 'h', ARG_FLAG, ANYWHERE, false},
     {OPT_VERSION, "version", 'V', ARG_FLAG, ANYWHERE, false},
+    {OPT_CHECK, "check", 0, ARG_FLAG, BIT(CMD_MIGRATE), false},
 };
 #define N_OPTIONS ((int) (sizeof options / sizeof options[0]))
 
@@ -90,6 +92,7 @@ struct cli {
     const char *job_path;       /* run FILE */
     struct job_options job;
     bool have_from, have_to, quiet, verbose, json;
+    bool check;                 /* migrate --check */
     char message[1200];         /* a usage error, without the "devpulse-etl: " */
 };
 
@@ -101,7 +104,7 @@ usage(FILE *out)
     fputs("devpulse-etl: DevPulse analytics snapshots and goals, computed from PostgreSQL.\n"
           "\n"
           "Usage:\n"
-          "  devpulse-etl migrate                      apply sql/ to the database (idempotent)\n"
+          "  devpulse-etl migrate  [--check]           apply sql/ to the database (idempotent)\n"
           "  devpulse-etl nightly  [--as-of TS] [--lookback N]\n"
           "  devpulse-etl backfill --from DATE --to DATE [--as-of TS] [--overwrite] [--dry-run]\n"
           "  devpulse-etl backfill --resume [--from DATE --to DATE]\n"
@@ -119,6 +122,8 @@ usage(FILE *out)
           "  --from, --to DATE    backfill: the days YYYY-MM-DD to write, both included\n"
           "  --overwrite          backfill: replace existing rows (default: keep them)\n"
           "  --dry-run            backfill: compute and report, write nothing\n"
+          "  --check              migrate: change nothing, list what migrate would do\n"
+          "                       (exit 4 when there is something)\n"
           "  --resume             backfill: continue the last unfinished backfill (of this\n"
           "                       range, when given) where its committed batches end\n"
           "  --workers N          connections reading the source tables (default: cores)\n"
@@ -138,6 +143,7 @@ usage(FILE *out)
           "\n"
           "Exit status: 0 done and committed, 1 failed (nothing half written),\n"
           "2 usage error or bad job file, 3 another run holds the lock,\n"
+          "4 migrate --check: migrate has changes to make,\n"
           "130/143 stopped by SIGINT/SIGTERM (rolled back; backfill --resume goes on).\n", out);
 }
 
@@ -327,6 +333,9 @@ apply_option(struct cli *cli, const struct option_def *opt, const char *value)
     case OPT_VERSION:
         puts("devpulse-etl " VERSION);
         exit(EXIT_OK);
+    case OPT_CHECK:
+        cli->check = true;
+        break;
     }
     return EXIT_OK;
 }
@@ -870,29 +879,62 @@ on_progress(const struct job_progress *p, void *arg)
 
 /* ---------------------------------------------------------------- commands */
 
+static void
+print_migrate_report(const struct cli *cli, const struct migrate_report *r)
+{
+    const char *cmd = cli->check ? "migrate --check" : "migrate";
+    json_t *changes, *notices;
+
+    if (cli->json) {
+        changes = json_array();
+        notices = json_array();
+        for (size_t i = 0; i < r->changes.n; i++)
+            json_array_append_new(changes, json_string(r->changes.items[i]));
+        for (size_t i = 0; i < r->notices.n; i++)
+            json_array_append_new(notices, json_string(r->notices.items[i]));
+        emit_json(stdout, "info", "report", json_pack("{sssbsoso}", "command", "migrate",
+                                                      "check", cli->check, "changes", changes,
+                                                      "notices", notices));
+        return;
+    }
+    if (cli->quiet)
+        return;
+    for (size_t i = 0; i < r->changes.n; i++)
+        printf("%s: %s%s\n", cmd, cli->check ? "would " : "", r->changes.items[i]);
+    for (size_t i = 0; i < r->notices.n; i++)
+        printf("%s: notice: %s\n", cmd, r->notices.items[i]);
+    if (r->changes.n == 0)
+        printf("%s: the database is up to date; nothing %s\n", cmd,
+               cli->check ? "to do" : "changed");
+    else if (cli->check)
+        printf("%s: %zu change(s) to make: run `devpulse-etl migrate`\n", cmd, r->changes.n);
+    else
+        printf("%s: %zu change(s) made\n", cmd, r->changes.n);
+}
+
 static int
 run_migrate(const struct cli *cli)
 {
     struct etl_error err;
+    struct migrate_report report;
     PGconn *conn = db_connect(cli->job.dsn, &err);
-    int applied;
+    int status = EXIT_OK;
 
     if (conn == NULL) {
         print_error(cli, err.text);
         return EXIT_FAILED;
     }
-    if (migrate_apply(conn, &applied, &err) < 0) {
+    if (migrate_apply(conn, cli->check, &report, &err) < 0) {
         print_error(cli, cancel_requested() ? "migrate: cancelled; nothing was applied" : err.text);
-        db_close(conn);
-        return cancel_requested() ? 128 + cancel_requested() : EXIT_FAILED;
+        status = cancel_requested() ? 128 + cancel_requested() : EXIT_FAILED;
+    } else {
+        print_migrate_report(cli, &report);
+        if (cli->check && report.changes.n > 0)
+            status = EXIT_PENDING;
     }
-    if (cli->json)
-        emit_json(stdout, "info", "report", json_pack("{sssi}", "command", "migrate", "applied", applied));
-    else if (!cli->quiet)
-        printf(applied ? "migrate: applied %d migration(s)\n"
-                       : "migrate: the database is up to date%.0d\n", applied);
+    migrate_report_term(&report);
     db_close(conn);
-    return EXIT_OK;
+    return status;
 }
 
 static int

@@ -3,13 +3,23 @@
  *
  * Entry points: db_connect, db_exec, db_query, db_fail.  Every PGresult made
  * here is either returned to the caller or cleared before returning.
+ *
+ * Row level security never hides a row from the engine silently: a session
+ * starts with row_security = off, under which PostgreSQL refuses (instead of
+ * filtering) any statement on a table whose policies would apply to the
+ * login.  It is turned on only when, on every table the engine uses
+ * (schema.h), RLS either does not apply to the login (off, BYPASSRLS, owner)
+ * or can hide nothing: a permissive policy of the login's with USING (true)
+ * (and WITH CHECK (true) where it writes) and no restrictive one.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cancel.h"
 #include "db.h"
+#include "schema.h"
 
 static const char *
 env_dsn(void)
@@ -62,6 +72,80 @@ chomp(char *s)
         s[--n] = '\0';
 }
 
+/*
+ * The first table on which row level security could change what the engine
+ * reads or writes ($1: the tables, $2: whether the engine writes each), and
+ * the restrictive policy to blame, if any; no row when there is none.  A
+ * policy applies to the login when it names PUBLIC or a role whose
+ * privileges the login has, as PostgreSQL decides it.
+ */
+static const char rls_blocker_sql[] =
+    "WITH t AS (SELECT to_regclass(name) AS rel, writes, ord"
+    "           FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS u(name, writes, ord)),"
+    " p AS (SELECT polrelid, polname, polcmd, polpermissive,"
+    "              pg_get_expr(polqual, polrelid) AS qual,"
+    "              pg_get_expr(polwithcheck, polrelid) AS checks"
+    "       FROM pg_policy"
+    "       WHERE 0 = ANY (polroles)"
+    "          OR EXISTS (SELECT 1 FROM unnest(polroles) r WHERE r <> 0 AND pg_has_role(r, 'USAGE')))"
+    " SELECT t.rel::text, coalesce(r.polname, '') FROM t"
+    " LEFT JOIN LATERAL (SELECT p.polname FROM p WHERE p.polrelid = t.rel AND NOT p.polpermissive"
+    "                    AND (t.writes OR p.polcmd IN ('r', '*')) ORDER BY 1 LIMIT 1) r ON true"
+    " WHERE t.rel IS NOT NULL AND row_security_active(t.rel)"
+    "   AND (r.polname IS NOT NULL"
+    "        OR NOT EXISTS (SELECT 1 FROM p WHERE p.polrelid = t.rel AND p.polpermissive"
+    "                       AND (p.polcmd = '*' OR (p.polcmd = 'r' AND NOT t.writes))"
+    "                       AND p.qual = 'true' AND coalesce(p.checks, 'true') = 'true'))"
+    " ORDER BY t.ord LIMIT 1";
+
+/* Why the last session this process opened left row_security off: the
+ * hint for PostgreSQL's refusal (db_fail).  Sessions open on many threads. */
+static pthread_mutex_t rls_lock = PTHREAD_MUTEX_INITIALIZER;
+static char rls_hint[640];
+
+/* row_security is off (set by the caller); on when RLS can hide nothing. */
+static int
+set_row_security(PGconn *conn, struct etl_error *err)
+{
+    char names[1024] = "{", writes[64] = "{";
+    const char *params[2] = {names, writes};
+    PGresult *res;
+
+    for (int i = 0; i < n_schema_tables; i++) {
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? "," : "",
+                 schema_tables[i].name);
+        snprintf(writes + strlen(writes), sizeof writes - strlen(writes), "%s%c", i ? "," : "",
+                 schema_tables[i].access == SCHEMA_WRITE ? 't' : 'f');
+    }
+    strcat(names, "}");
+    strcat(writes, "}");
+    res = db_query(conn, "checking row level security", rls_blocker_sql, 2, params,
+                   PGRES_TUPLES_OK, err);
+    if (res == NULL)
+        return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return db_exec(conn, "setting up the session", "SET row_security = on", err);
+    }
+    pthread_mutex_lock(&rls_lock);
+    if (PQgetvalue(res, 0, 1)[0] != '\0')
+        snprintf(rls_hint, sizeof rls_hint, "the session reads nothing that row level security"
+                 " filters, and on table \"%s\" the RESTRICTIVE policy \"%s\" applies to role"
+                 " \"%s\": make it apply to the app's roles only (TO authenticated), or give"
+                 " \"%s\" BYPASSRLS", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQuser(conn),
+                 PQuser(conn));
+    else
+        snprintf(rls_hint, sizeof rls_hint, "the session reads nothing that row level security"
+                 " filters, and on table \"%s\" no policy lets role \"%s\" see every row: run"
+                 " `devpulse-etl migrate`, which gives the role devpulse_etl the policies "
+                 SCHEMA_READ_POLICY " and " SCHEMA_WRITE_POLICY ", and GRANT devpulse_etl TO"
+                 " \"%s\"; or give \"%s\" BYPASSRLS", PQgetvalue(res, 0, 0), PQuser(conn),
+                 PQuser(conn), PQuser(conn));
+    pthread_mutex_unlock(&rls_lock);
+    PQclear(res);
+    return 0;
+}
+
 static void
 ignore_notice(void *arg, const char *message)
 {
@@ -94,7 +178,8 @@ db_connect(const char *dsn, struct etl_error *err)
          * server's or the role's settings. */
         if (db_exec(conn, "setting up the session",
                     "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC';"
-                    " SET client_min_messages = warning", err) < 0) {
+                    " SET client_min_messages = warning; SET row_security = off", err) < 0 ||
+            set_row_security(conn, err) < 0) {
             PQfinish(conn);
             return NULL;
         }
@@ -125,6 +210,7 @@ db_fail(struct etl_error *err, const char *what, PGconn *conn, const PGresult *r
     const char *detail = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     const char *hint = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
     const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *where = res != NULL ? PQresultErrorField(res, PG_DIAG_SOURCE_FUNCTION) : NULL;
     char buf[sizeof err->text];
 
     /* The server's message without its severity and CONTEXT (which, for a
@@ -138,6 +224,14 @@ db_fail(struct etl_error *err, const char *what, PGconn *conn, const PGresult *r
                                                                : "unexpected result");
     if (hint != NULL)
         snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %s", hint);
+    /* row_security = off refused a statement that RLS would have filtered. */
+    if (where != NULL && strcmp(where, "check_enable_rls") == 0) {
+        pthread_mutex_lock(&rls_lock);
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %s", rls_hint[0] ? rls_hint
+                 : "the engine reads nothing that row level security filters: give its login"
+                   " BYPASSRLS, or see `devpulse-etl migrate --check`");
+        pthread_mutex_unlock(&rls_lock);
+    }
     chomp(buf);
     for (char *p = buf; *p != '\0'; p++)
         if (*p == '\n' || *p == '\t')

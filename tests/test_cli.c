@@ -30,6 +30,8 @@ static struct usage_case usage_cases[] = {
     {"nightly --dry-run", "does not belong to this command"},
     {"goals --lookback 3", "does not belong to this command"},
     {"migrate --as-of 2025-01-01", "does not belong to this command"},
+    {"nightly --check", "does not belong to this command"},
+    {"--check migrate", "does not belong to this command"},
     {"--lookback 3 nightly", "does not belong to this command"},
     {"nightly --as-of yesterday", "invalid --as-of \"yesterday\""},
     {"nightly --as-of 2025-02-30", "invalid --as-of"},
