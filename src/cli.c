@@ -44,7 +44,7 @@ static const char *const command_names[N_COMMANDS] = {
 #define ANYWHERE 0u
 
 enum option_id {
-    OPT_DSN, OPT_SOURCE_DSN, OPT_AS_OF, OPT_LOOKBACK, OPT_FROM, OPT_TO, OPT_OVERWRITE, OPT_DRY_RUN,
+    OPT_DSN, OPT_DBNAME, OPT_HOST, OPT_PORT, OPT_USERNAME, OPT_SOURCE_DSN, OPT_AS_OF, OPT_LOOKBACK, OPT_FROM, OPT_TO, OPT_OVERWRITE, OPT_DRY_RUN,
     OPT_RESUME, OPT_WORKERS, OPT_LOADERS, OPT_BATCH_MEMORY, OPT_WAIT, OPT_RETRIES, OPT_KEEP_DAYS,
     OPT_SHARD, OPT_LOG_FORMAT, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_CHECK,
 };
@@ -63,6 +63,11 @@ struct option_def {
 
 static const struct option_def options[] = {
     {OPT_DSN, "dsn", 0, ARG_TEXT, ANYWHERE, false},
+    /* psql's and pg_dump's connection options */
+    {OPT_DBNAME, "dbname", 'd', ARG_TEXT, ANYWHERE, false},
+    {OPT_HOST, "host", 'h', ARG_TEXT, ANYWHERE, false},
+    {OPT_PORT, "port", 'p', ARG_TEXT, ANYWHERE, false},
+    {OPT_USERNAME, "username", 'U', ARG_TEXT, ANYWHERE, false},
     {OPT_SOURCE_DSN, "source-dsn", 0, ARG_TEXT, RUN_COMMANDS, false},
     {OPT_AS_OF, "as-of", 0, ARG_TEXT, RUN_COMMANDS, true},
     {OPT_LOOKBACK, "lookback", 0, ARG_INTEGER, BIT(CMD_NIGHTLY), true},
@@ -81,7 +86,7 @@ static const struct option_def options[] = {
     {OPT_LOG_FORMAT, "log-format", 0, ARG_TEXT, ANYWHERE, true},
     {OPT_QUIET, "quiet", 'q', ARG_FLAG, ANYWHERE, true},
     {OPT_VERBOSE, "verbose", 'v', ARG_FLAG, ANYWHERE, true},
-    {OPT_HELP, "help", 'h', ARG_FLAG, ANYWHERE, false},
+    {OPT_HELP, "help", '?', ARG_FLAG, ANYWHERE, false},
     {OPT_VERSION, "version", 'V', ARG_FLAG, ANYWHERE, false},
     {OPT_CHECK, "check", 0, ARG_FLAG, BIT(CMD_MIGRATE), false},
 };
@@ -90,6 +95,8 @@ static const struct option_def options[] = {
 struct cli {
     enum command command;
     const char *job_path;       /* run FILE */
+    struct db_target target;    /* --dsn, -d, -h, -p, -U */
+    char *conninfo;             /* what they make with $DATABASE_URL: job.dsn */
     struct job_options job;
     bool have_from, have_to, quiet, verbose, json;
     bool check;                 /* migrate --check */
@@ -111,8 +118,15 @@ usage(FILE *out)
           "  devpulse-etl goals    [--as-of TS]\n"
           "  devpulse-etl run JOB.json [OPTION...]     a job file: a command and its options\n"
           "\n"
+          "Connection options (each parameter from the first that sets it: --dsn, the\n"
+          "options below, $DATABASE_URL, libpq's PG* variables):\n"
+          "  --dsn DSN            connection string or URI of the database\n"
+          "  -d, --dbname DBNAME  database name, or a connection string (as in psql)\n"
+          "  -h, --host HOST      server host or socket directory\n"
+          "  -p, --port PORT      server port\n"
+          "  -U, --username USER  database user name\n"
+          "\n"
           "Options:\n"
-          "  --dsn DSN            database (default: $DATABASE_URL, else libpq's PG* variables)\n"
           "  --source-dsn DSN     read the source tables from this server, e.g. a read\n"
           "                       replica (default: $DEVPULSE_SOURCE_URL, else --dsn's)\n"
           "  --as-of TS           the run's instant, e.g. 2026-11-25T03:00:00Z (default: now);\n"
@@ -138,7 +152,7 @@ usage(FILE *out)
           "  --log-format FMT     text (default) or json: one JSON object per line\n"
           "  -q, --quiet          print errors only\n"
           "  -v, --verbose        print every warning id\n"
-          "  -h, --help           this text\n"
+          "  -?, --help           this text\n"
           "  -V, --version        the version\n"
           "\n"
           "Exit status: 0 done and committed, 1 failed (nothing half written),\n"
@@ -172,28 +186,12 @@ find_long(const char *name, size_t len)
 }
 
 static const struct option_def *
-find_option(const char *arg, const char **value)
+find_short(char c)
 {
-    const char *eq;
-
-    *value = NULL;
-    if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0' && arg[2] == '\0') {
-        for (int i = 0; i < N_OPTIONS; i++)
-            if (options[i].short_name == arg[1])
-                return &options[i];
-        return NULL;
-    }
-    if (strncmp(arg, "--", 2) != 0)
-        return NULL;
-    if ((eq = strchr(arg, '=')) != NULL) {
-        const struct option_def *opt = find_long(arg + 2, (size_t) (eq - arg - 2));
-
-        if (opt == NULL || opt->kind == ARG_FLAG)
-            return NULL;
-        *value = eq + 1;
-        return opt;
-    }
-    return find_long(arg + 2, strlen(arg + 2));
+    for (int i = 0; i < N_OPTIONS; i++)
+        if (c != '\0' && options[i].short_name == c)
+            return &options[i];
+    return NULL;
 }
 
 static bool
@@ -244,6 +242,28 @@ parse_shard(const char *s, int *k, int *n)
     return true;
 }
 
+/* A port, or libpq's comma-separated list of them (one per host). */
+static bool
+parse_ports(const char *s)
+{
+    char part[8];
+    long n;
+
+    for (const char *p = s;; p++) {
+        size_t len = strcspn(p, ",");
+
+        if (len == 0 || len >= sizeof part)
+            return false;
+        memcpy(part, p, len);
+        part[len] = '\0';
+        if (!parse_whole(part, 1, 65535, &n))
+            return false;
+        p += len;
+        if (*p == '\0')
+            return true;
+    }
+}
+
 /* Applies one option with its value; returns EXIT_OK or EXIT_USAGE. */
 static int
 apply_option(struct cli *cli, const struct option_def *opt, const char *value)
@@ -253,7 +273,21 @@ apply_option(struct cli *cli, const struct option_def *opt, const char *value)
 
     switch (opt->id) {
     case OPT_DSN:
-        job->dsn = value;
+        cli->target.dsn = value;
+        break;
+    case OPT_DBNAME:
+        cli->target.dbname = value;
+        break;
+    case OPT_HOST:
+        cli->target.host = value;
+        break;
+    case OPT_PORT:
+        if (value[0] != '\0' && !parse_ports(value))
+            return usage_error(cli, "invalid --port \"%s\": expected a port number, 1 to 65535", value);
+        cli->target.port = value;
+        break;
+    case OPT_USERNAME:
+        cli->target.user = value;
         break;
     case OPT_SOURCE_DSN:
         job->source_dsn = value;
@@ -398,7 +432,7 @@ apply_job_entry(struct cli *cli, const struct jobfile *jf, const struct jobfile_
     if (strcmp(e->key, "command") == 0 || strcmp(e->key, "description") == 0)
         return EXIT_OK;
     if (opt == NULL || !opt->in_job_file) {
-        if (strcmp(e->key, "dsn") == 0 || strcmp(e->key, "source-dsn") == 0)
+        if (opt != NULL && opt->id != OPT_HELP && opt->id != OPT_VERSION)
             return usage_error(cli, "%s:%d:%d: \"%s\" does not belong in a job file: pass the"
                                " database by DATABASE_URL (or DEVPULSE_SOURCE_URL), in an"
                                " environment file", jf->path, e->line, e->column, e->key);
@@ -451,32 +485,116 @@ apply_job_file(struct cli *cli, struct jobfile *jf)
 
 /* ---------------------------------------------------------------- parsing */
 
+/*
+ * The command line, read as getopt_long reads it: options and words in any
+ * order, a long option's value after "=" or in the next argument, short
+ * options grouped ("-qv") with a value attached ("-p5432") or in the next
+ * argument, and "--" ending the options.
+ */
+struct arg_reader {
+    int argc;
+    char **argv;
+    int next;                   /* the next argument */
+    const char *group;          /* the rest of a group of short options, or NULL */
+    bool words_only;            /* after "--" */
+};
+
+struct arg {
+    const struct option_def *opt;   /* NULL: a word (or the end, when value is NULL) */
+    const char *value;              /* the word, or the option's value (NULL for a flag) */
+    char spelled[64];               /* the option as written, for messages */
+};
+
+static int
+option_value(struct cli *cli, struct arg_reader *r, struct arg *a)
+{
+    if (a->opt->kind == ARG_FLAG)
+        return EXIT_OK;
+    if (r->next >= r->argc)
+        return usage_error(cli, "option \"%s\" needs a value", a->spelled);
+    a->value = r->argv[r->next++];
+    return EXIT_OK;
+}
+
+static int
+read_long(struct cli *cli, struct arg_reader *r, const char *arg, struct arg *a)
+{
+    const char *eq = strchr(arg, '=');
+    size_t len = eq != NULL ? (size_t) (eq - arg) : strlen(arg);
+
+    snprintf(a->spelled, sizeof a->spelled, "%.*s", (int) len, arg);
+    if ((a->opt = find_long(arg + 2, len - 2)) == NULL)
+        return usage_error(cli, "unknown option \"%s\"", arg);
+    if (eq == NULL)
+        return option_value(cli, r, a);
+    if (a->opt->kind == ARG_FLAG)
+        return usage_error(cli, "option \"%s\" takes no value", a->spelled);
+    a->value = eq + 1;
+    return EXIT_OK;
+}
+
+/* The next word or option; a->opt and a->value NULL at the end. */
+static int
+read_arg(struct cli *cli, struct arg_reader *r, struct arg *a)
+{
+    const char *arg;
+
+    memset(a, 0, sizeof *a);
+    if (r->group == NULL) {
+        for (;;) {
+            if (r->next >= r->argc)
+                return EXIT_OK;
+            arg = r->argv[r->next++];
+            if (r->words_only || strcmp(arg, "--") != 0)
+                break;
+            r->words_only = true;
+        }
+        if (r->words_only || arg[0] != '-' || arg[1] == '\0') {
+            a->value = arg;
+            return EXIT_OK;
+        }
+        if (arg[1] == '-')
+            return read_long(cli, r, arg, a);
+        r->group = arg + 1;
+    }
+    snprintf(a->spelled, sizeof a->spelled, "-%c", *r->group);
+    a->opt = find_short(*r->group++);
+    if (*r->group == '\0')
+        r->group = NULL;
+    if (a->opt == NULL)
+        return usage_error(cli, "unknown option \"%s\"", a->spelled);
+    if (a->opt->kind != ARG_FLAG && r->group != NULL) {
+        a->value = r->group;        /* -p5432 */
+        r->group = NULL;
+        return EXIT_OK;
+    }
+    return option_value(cli, r, a);
+}
+
 /* The command and, for `run`, the job file, before any option is applied. */
 static int
 find_command_word(int argc, char **argv, struct cli *cli)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value;
-        const struct option_def *opt;
+    struct arg_reader r = {argc, argv, 1, NULL, false};
+    struct arg a;
+    int status;
 
-        if (arg[0] != '-' || arg[1] == '\0') {
+    while ((status = read_arg(cli, &r, &a)) == EXIT_OK && (a.opt != NULL || a.value != NULL)) {
+        if (a.opt == NULL) {
             if (cli->command == CMD_RUN && cli->job_path == NULL) {
-                cli->job_path = arg;
+                cli->job_path = a.value;
                 continue;
             }
             if (cli->command != CMD_NONE)
-                return usage_error(cli, "unexpected argument \"%s\"", arg);
-            if ((cli->command = find_command(arg)) == CMD_NONE)
-                return usage_error(cli, "unknown command \"%s\"", arg);
-            continue;
+                return usage_error(cli, "unexpected argument \"%s\"", a.value);
+            if ((cli->command = find_command(a.value)) == CMD_NONE)
+                return usage_error(cli, "unknown command \"%s\"", a.value);
+        } else if (a.opt->id == OPT_HELP || a.opt->id == OPT_VERSION) {
+            return apply_option(cli, a.opt, NULL);
         }
-        if ((opt = find_option(arg, &value)) == NULL)
-            return usage_error(cli, "unknown option \"%s\"", arg);
-        if (opt->id == OPT_HELP || opt->id == OPT_VERSION)
-            return apply_option(cli, opt, NULL);
-        if (opt->kind != ARG_FLAG && value == NULL)
-            i++;
     }
+    if (status != EXIT_OK)
+        return status;
     if (cli->command == CMD_NONE)
         return usage_error(cli, "%s", "no command given");
     if (cli->command == CMD_RUN && cli->job_path == NULL)
@@ -489,30 +607,23 @@ find_command_word(int argc, char **argv, struct cli *cli)
 static int
 apply_command_line(int argc, char **argv, struct cli *cli, enum command word)
 {
+    struct arg_reader r = {argc, argv, 1, NULL, false};
     bool seen_command = false;
+    struct arg a;
     int status;
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value;
-        const struct option_def *opt;
-
-        if (arg[0] != '-' || arg[1] == '\0') {
+    while ((status = read_arg(cli, &r, &a)) == EXIT_OK && (a.opt != NULL || a.value != NULL)) {
+        if (a.opt == NULL) {
             seen_command = true;
             continue;
         }
-        opt = find_option(arg, &value);
-        if (!belongs(opt, seen_command ? cli->command : CMD_NONE))
-            return usage_error(cli, "option \"%s\" does not belong to %s", arg,
+        if (!belongs(a.opt, seen_command ? cli->command : CMD_NONE))
+            return usage_error(cli, "option \"%s\" does not belong to %s", a.spelled,
                                word == CMD_RUN ? "this job's command" : "this command");
-        if (opt->kind != ARG_FLAG && value == NULL) {
-            if (i + 1 >= argc)
-                return usage_error(cli, "option \"%s\" needs a value", arg);
-            value = argv[++i];
-        }
-        if ((status = apply_option(cli, opt, value)) != EXIT_OK)
+        if ((status = apply_option(cli, a.opt, a.value)) != EXIT_OK)
             return status;
     }
-    return EXIT_OK;
+    return status;
 }
 
 static int
@@ -1026,7 +1137,14 @@ main(int argc, char **argv)
         jobfile_term(&jf);
         return status;
     }
+    if (db_target_conninfo(&cli.target, &cli.conninfo) < 0) {
+        fputs("devpulse-etl: out of memory\n", stderr);
+        jobfile_term(&jf);
+        return EXIT_FAILED;
+    }
+    cli.job.dsn = cli.conninfo;
     status = cli.command == CMD_MIGRATE ? run_migrate(&cli) : run_job(&cli);
+    free(cli.conninfo);
     jobfile_term(&jf);
     return status;
 }

@@ -1,8 +1,9 @@
 /*
  * db.c: connect, exec with an expected status, errors.
  *
- * Entry points: db_connect, db_exec, db_query, db_fail.  Every PGresult made
- * here is either returned to the caller or cleared before returning.
+ * Entry points: db_target_conninfo, db_connect, db_exec, db_query, db_fail.
+ * Every PGresult made here is either returned to the caller or cleared
+ * before returning.
  *
  * Row level security never hides a row from the engine silently: a session
  * starts with row_security = off, under which PostgreSQL refuses (instead of
@@ -13,6 +14,7 @@
  * (and WITH CHECK (true) where it writes) and no restrictive one.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "cancel.h"
 #include "db.h"
 #include "schema.h"
+#include "strbuf.h"
 
 static const char *
 env_dsn(void)
@@ -27,6 +30,120 @@ env_dsn(void)
     const char *url = getenv("DATABASE_URL");
 
     return (url != NULL && url[0] != '\0') ? url : "";
+}
+
+static bool
+given(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+/* libpq's own test: a URI, or keyword=value pairs; else a database name. */
+static bool
+is_connection_string(const char *s)
+{
+    return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0 ||
+           strchr(s, '=') != NULL;
+}
+
+/* vals[k] := value, for keys[k].keyword == keyword, when value is given. */
+static void
+take_option(const PQconninfoOption *keys, const char **vals, const char *keyword, const char *value)
+{
+    for (int k = 0; keys[k].keyword != NULL; k++)
+        if (given(value) && strcmp(keys[k].keyword, keyword) == 0)
+            vals[k] = value;
+}
+
+/* Takes what the connection string (or database name) s sets; *parsed
+ * keeps the values alive.  -1 when s does not parse. */
+static int
+take_string(const PQconninfoOption *keys, const char **vals, const char *s,
+            PQconninfoOption **parsed)
+{
+    if (!is_connection_string(s)) {
+        take_option(keys, vals, "dbname", s);
+        return 0;
+    }
+    if ((*parsed = PQconninfoParse(s, NULL)) == NULL)
+        return -1;
+    for (const PQconninfoOption *o = *parsed; o->keyword != NULL; o++)
+        take_option(keys, vals, o->keyword, o->val);
+    return 0;
+}
+
+/* keyword='value' pairs, quoted as libpq reads them. */
+static char *
+format_conninfo(const PQconninfoOption *keys, const char **vals)
+{
+    struct strbuf b;
+
+    strbuf_init(&b);
+    for (int k = 0; keys[k].keyword != NULL; k++) {
+        if (vals[k] == NULL)
+            continue;
+        if (b.len > 0)
+            strbuf_putc(&b, ' ');
+        strbuf_puts(&b, keys[k].keyword);
+        strbuf_puts(&b, "='");
+        for (const char *c = vals[k]; *c != '\0'; c++) {
+            if (*c == '\'' || *c == '\\')
+                strbuf_putc(&b, '\\');
+            strbuf_putc(&b, *c);
+        }
+        strbuf_putc(&b, '\'');
+    }
+    if (b.failed) {
+        strbuf_term(&b);
+        return NULL;
+    }
+    return b.data != NULL ? b.data : strdup("");
+}
+
+int
+db_target_conninfo(const struct db_target *t, char **out)
+{
+    /* Lowest precedence first: a later layer overrides what an earlier one set. */
+    PQconninfoOption *keys = PQconninfoParse("", NULL), *parsed[3] = {NULL, NULL, NULL};
+    const char **vals = NULL, *unparsed = NULL;
+    bool dbname_string = given(t->dbname) && is_connection_string(t->dbname);
+    int n = 0, rc = -1;
+
+    *out = NULL;
+    if (!given(t->dbname) && !given(t->host) && !given(t->port) && !given(t->user)) {
+        if (!given(t->dsn))
+            return 0;
+        return (*out = strdup(t->dsn)) != NULL ? 0 : -1;
+    }
+    if (keys == NULL)
+        return -1;
+    while (keys[n].keyword != NULL)
+        n++;
+    if ((vals = calloc((size_t) n, sizeof *vals)) == NULL)
+        goto out_free;
+    if (!given(t->dsn) && !dbname_string && given(env_dsn()) &&
+        take_string(keys, vals, env_dsn(), &parsed[0]) < 0) {
+        rc = 0;                 /* db_connect reads it again, and says it does not parse */
+        goto out_free;
+    }
+    take_option(keys, vals, "host", t->host);
+    take_option(keys, vals, "port", t->port);
+    take_option(keys, vals, "user", t->user);
+    if (dbname_string && take_string(keys, vals, t->dbname, &parsed[1]) < 0)
+        unparsed = t->dbname;
+    else if (!dbname_string)
+        take_option(keys, vals, "dbname", t->dbname);
+    if (unparsed == NULL && given(t->dsn) && take_string(keys, vals, t->dsn, &parsed[2]) < 0)
+        unparsed = t->dsn;
+    *out = unparsed != NULL ? strdup(unparsed) : format_conninfo(keys, vals);
+    rc = *out != NULL ? 0 : -1;
+
+out_free:
+    for (int i = 0; i < 3; i++)
+        PQconninfoFree(parsed[i]);
+    free(vals);
+    PQconninfoFree(keys);
+    return rc;
 }
 
 /* libpq may quote the connection string in its messages: never show a password. */
@@ -159,11 +276,12 @@ db_connect(const char *dsn, struct etl_error *err)
     /*
      * Defaults first, so that the DSN (expanded in place of dbname) and
      * PG* variables can override them: give up connecting after 30 s, and
-     * notice a dead peer within about two minutes on TCP.  The name comes
-     * last: the fault tests and operators find runs by it.
+     * notice a dead peer within about two minutes on TCP.  The engine's
+     * name is a fallback: an application_name in the DSN or $PGAPPNAME wins
+     * (the fault tests, which set neither, find runs by "devpulse-etl").
      */
     const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
-                          "keepalives_count", "dbname", "application_name", NULL};
+                          "keepalives_count", "dbname", "fallback_application_name", NULL};
     const char *vals[] = {"30", "60", "10", "6", NULL, "devpulse-etl", NULL};
     PGconn *conn;
     char *msg;
