@@ -23,7 +23,7 @@ WARN += -Werror
 endif
 
 DEB_PKGS = build-essential pkg-config libpq-dev libjansson-dev libcriterion-dev \
-           postgresql postgresql-contrib
+           postgresql postgresql-contrib pgbouncer systemd
 
 PKGS = libpq jansson
 ALL_CPPFLAGS = -Iinclude -I$(BUILD) -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)

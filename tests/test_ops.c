@@ -53,6 +53,7 @@ static struct job_case job_cases[] = {
     {"{\"command\": \"migrate\"}", ":1:2: \"command\" must be \"nightly\", \"backfill\" or \"goals\""},
     {"{\"command\": \"nightly\", \"command\": \"goals\"}", "duplicate object key"},
     {"{\"command\": \"nightly\", \"dsn\": \"postgresql://u:pw@db/x\"}", "\"dsn\" does not belong in a job file"},
+    {"{\"command\": \"nightly\", \"host\": \"db.internal\"}", "\"host\" does not belong in a job file"},
     {"{\"command\": \"nightly\", \"description\": 7}", "\"description\" must be a string"},
     {"", "'[' or '{' expected near end of file"},
 };
@@ -106,6 +107,37 @@ Test(ops, shipped_job_files)
     cr_expect_str_eq(out, "");
     free(out);
     fx_db_drop(&db);
+}
+
+/* The URL of jobs/devpulse-etl.env.example, with its `?` and `&`. */
+#define EXAMPLE_URL "postgresql://devpulse_etl_login@db.internal:5432/devpulse" \
+                    "?sslmode=verify-full&application_name=devpulse-etl-nightly"
+#define ENV_GENERATOR "/usr/lib/systemd/user-environment-generators/30-systemd-environment-d-generator"
+
+/* The shipped environment file reads the same in a shell (as the crontab
+ * example reads it) and in systemd.  systemd has no offline reader of a
+ * unit's EnvironmentFile=; its environment.d generator parses a file with
+ * the same function (load_env_file: the same quoting and comments; it also
+ * expands $VAR, which the URL has none of), so it stands in for it. */
+Test(ops, shipped_env_file)
+{
+    char *out;
+    int rc;
+
+    rc = fx_shell(&out, "sh -c 'set -a; . %s/../jobs/devpulse-etl.env.example; set +a;"
+                        " printf \"%%s\\n\" \"$DATABASE_URL\"'", fx_tests_dir());
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect_str_eq(out, EXAMPLE_URL "\n");
+    free(out);
+    cr_assert_eq(access(ENV_GENERATOR, X_OK), 0, "%s not found: install systemd (Makefile DEB_PKGS)",
+                 ENV_GENERATOR);
+    rc = fx_shell(&out, "d=$(mktemp -d) && mkdir $d/environment.d &&"
+                        " cp %s/../jobs/devpulse-etl.env.example $d/environment.d/devpulse-etl.conf &&"
+                        " env -i XDG_CONFIG_HOME=$d HOME=$d " ENV_GENERATOR " | grep '^DATABASE_URL=';"
+                        " rc=$?; rm -rf $d; exit $rc", fx_tests_dir());
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect_str_eq(out, "DATABASE_URL=\"" EXAMPLE_URL "\"\n");
+    free(out);
 }
 
 /* ---------------------------------------------------------------- the lock */
