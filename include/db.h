@@ -41,6 +41,15 @@ struct db_target {
  * report.  -1 only when out of memory. */
 int db_target_conninfo(const struct db_target *t, char **out);
 
+/*
+ * Fails (err set, nothing else done) when conn, made from dsn, goes through a
+ * transaction-mode pooler (PgBouncer's pool_mode = transaction, Supabase's
+ * port 6543), which hands each transaction whichever server session is free:
+ * a run's session advisory lock, settings and exported snapshot would not
+ * stay with it.  Opens one more connection from dsn for as long as it looks.
+ */
+int db_require_session(PGconn *conn, const char *dsn, struct etl_error *err);
+
 /* Runs sql (no parameters; may hold several statements); expects COMMAND_OK
  * or TUPLES_OK.  what names the step in the error message. */
 int db_exec(PGconn *conn, const char *what, const char *sql, struct etl_error *err);

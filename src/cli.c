@@ -1031,8 +1031,9 @@ run_migrate(const struct cli *cli)
     PGconn *conn = db_connect(cli->job.dsn, &err);
     int status = EXIT_OK;
 
-    if (conn == NULL) {
+    if (conn == NULL || db_require_session(conn, cli->job.dsn, &err) < 0) {
         print_error(cli, err.text);
+        db_close(conn);
         return EXIT_FAILED;
     }
     if (migrate_apply(conn, cli->check, &report, &err) < 0) {

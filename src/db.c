@@ -321,6 +321,71 @@ db_connect(const char *dsn, struct etl_error *err)
     return NULL;
 }
 
+/* conn's server process id, as text, into pid; -1 with err set on failure. */
+static int
+backend_pid(PGconn *conn, char pid[16], struct etl_error *err)
+{
+    PGresult *res = db_query(conn, "checking the session", "SELECT pg_backend_pid()", 0, NULL,
+                             PGRES_TUPLES_OK, err);
+
+    if (res == NULL)
+        return -1;
+    snprintf(pid, 16, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+/*
+ * With a session of its own, conn keeps its server process, whatever other
+ * clients do.  Through a transaction-mode pooler it holds a server session
+ * only while a transaction runs, so: conn runs two statements (a pool that
+ * rotates its sessions moves it between them), then another client opens a
+ * transaction (a pool that reuses its last session first, as PgBouncer
+ * does by default, gives it conn's), and conn runs one more meanwhile (it
+ * gets another session, or waits for the other client's, which a pool of
+ * one session gives it).  Any change, or a shared process, is a pooler.
+ */
+int
+db_require_session(PGconn *conn, const char *dsn, struct etl_error *err)
+{
+    char first[16], second[16], theirs[16], after[16];
+    PGconn *other;
+    PGresult *res;
+    int rc = -1;
+
+    if (backend_pid(conn, first, err) < 0 || backend_pid(conn, second, err) < 0)
+        return -1;
+    if ((other = db_connect(dsn, err)) == NULL)
+        return -1;
+    if (db_exec(other, "checking the session", "BEGIN", err) < 0 ||
+        backend_pid(other, theirs, err) < 0)
+        goto out_close;
+    if (!PQsendQuery(conn, "SELECT pg_backend_pid()")) {
+        db_fail(err, "checking the session", conn, NULL);
+        goto out_close;
+    }
+    rc = db_exec(other, "checking the session", "COMMIT", err);
+    res = PQgetResult(conn);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK)
+        snprintf(after, sizeof after, "%s", PQgetvalue(res, 0, 0));
+    else if (rc == 0)
+        rc = db_fail(err, "checking the session", conn, res);
+    PQclear(res);
+    while ((res = PQgetResult(conn)) != NULL)
+        PQclear(res);
+    if (rc == 0 && (strcmp(first, second) != 0 || strcmp(first, theirs) == 0 ||
+                    strcmp(first, after) != 0))
+        rc = etl_fail(err, "the connection goes through a transaction-mode pooler (PgBouncer's"
+                      " pool_mode = transaction, Supabase's port 6543), which gives each"
+                      " transaction whichever server session is free, but a run needs one"
+                      " session for its lock and its snapshot: connect directly, or through"
+                      " a session-mode pooler (on Supabase: port 5432)");
+
+out_close:
+    db_close(other);
+    return rc;
+}
+
 int
 db_fail(struct etl_error *err, const char *what, PGconn *conn, const PGresult *res)
 {

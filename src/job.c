@@ -458,10 +458,12 @@ extract_all(struct run *run, struct etl_error *err)
 
     /* A read replica, when given, serves every read of the source. */
     run->reader = run->conn;
-    if (run->opts->source_dsn != NULL && (run->reader = db_connect(source_dsn, err)) == NULL) {
+    if (run->opts->source_dsn != NULL && ((run->reader = db_connect(source_dsn, err)) == NULL ||
+                                          db_require_session(run->reader, source_dsn, err) < 0)) {
         char detail[sizeof err->text];
 
         snprintf(detail, sizeof detail, "%s", err->text);
+        db_close(run->reader);
         run->reader = run->conn;
         return etl_fail(err, "source database (--source-dsn): %s", detail);
     }
@@ -1282,7 +1284,9 @@ attempt(struct job_state *st, struct etl_error *err)
     if ((run.conn = db_connect(st->opts.dsn, err)) == NULL)
         return -1;
     st->connected = st->ever_connected = true;
-    if ((rc = migrate_check_current(run.conn, err)) < 0 || (rc = end_lost_session(&run, err)) < 0 ||
+    /* Before anything is locked or written: a transaction-mode pooler is refused. */
+    if ((rc = db_require_session(run.conn, st->opts.dsn, err)) < 0 ||
+        (rc = migrate_check_current(run.conn, err)) < 0 || (rc = end_lost_session(&run, err)) < 0 ||
         (rc = take_lock(&run, err)) < 0 || (rc = remember_session(&run, err)) < 0 ||
         (rc = open_ledger(&run, err)) < 0)
         goto out;

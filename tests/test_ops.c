@@ -458,3 +458,91 @@ Test(ops, source_from_another_database)
     fx_db_drop(&replica);
     fx_db_drop(&primary);
 }
+
+/* ---------------------------------------------------------------- poolers */
+
+/* Runs `devpulse-etl ARGS` through a PgBouncer in pool_mode `mode` (tests/
+ * with-pgbouncer); in ARGS, $B is the bouncer's -h and -p. */
+static int
+through_bouncer(char **out, const char *mode, const char *args)
+{
+    return fx_shell(out, "%s/with-pgbouncer %s sh -c 'B=\"-h $BOUNCER_HOST -p $BOUNCER_PORT\";"
+                         " %s %s'", fx_tests_dir(), mode, fx_etl_path(), args);
+}
+
+#define POOLER_REFUSED "the connection goes through a transaction-mode pooler"
+
+/* A transaction-mode pooler is refused before the lock, the ledger or any
+ * write, with the connection to use instead; on the source too. */
+Test(ops, transaction_pooler_refused, .timeout = 120)
+{
+    struct fx_db db;
+    char args[512], *out, *goals_before, *goals_after;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 20, 60, 51, NULL);
+    goals_before = fx_goals_hash(&db);
+    snprintf(args, sizeof args, "$B -d %s nightly --as-of " AS_OF, db.name);
+    rc = through_bouncer(&out, "transaction", args);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, "devpulse-etl: nightly: " POOLER_REFUSED) != NULL &&
+              strstr(out, "session-mode pooler (on Supabase: port 5432)") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 0, "a ledger row was written");
+    snprintf(args, sizeof args, "$B -d %s backfill --from 2025-11-01 --to 2025-12-31", db.name);
+    rc = through_bouncer(&out, "transaction", args);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, POOLER_REFUSED) != NULL, "%s", out);
+    free(out);
+    snprintf(args, sizeof args, "$B -d %s migrate", db.name);
+    rc = through_bouncer(&out, "transaction", args);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, POOLER_REFUSED) != NULL, "%s", out);
+    free(out);
+    /* The source behind the pooler: the run fails before it reads. */
+    snprintf(args, sizeof args, "--dsn dbname=%s nightly --as-of " AS_OF
+             " --source-dsn \"host=$BOUNCER_HOST port=$BOUNCER_PORT dbname=%s\"", db.name, db.name);
+    rc = through_bouncer(&out, "transaction", args);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, "source database (--source-dsn): " POOLER_REFUSED) != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
+    goals_after = fx_goals_hash(&db);
+    cr_expect_str_eq(goals_before, goals_after, "goals changed");
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
+                             " AND error LIKE '%%transaction-mode pooler%%'"), 1);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                             " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"), 0);
+    free(goals_before);
+    free(goals_after);
+    fx_db_drop(&db);
+}
+
+/* A session-mode pooler gives each client a session of its own: the runs
+ * work through it and write the reference's rows. */
+Test(ops, session_pooler_works, .timeout = 120)
+{
+    struct fx_db db;
+    char args[512], *out;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 20, 60, 52, NULL);
+    fx_expect_goals(&db, AS_OF);
+    snprintf(args, sizeof args, "$B -d %s migrate && %s $B -d %s nightly --as-of " AS_OF,
+             db.name, fx_etl_path(), db.name);
+    rc = through_bouncer(&out, "session", args);
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "migrate: the database is up to date") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
+    cr_expect_eq(fx_goals_diff(&db), 0);
+    fx_exec(&db, "TRUNCATE analytics_snapshots");
+    snprintf(args, sizeof args, "$B -d %s backfill " YEAR " --batch-memory 1", db.name);
+    rc = through_bouncer(&out, "session", args);
+    cr_expect_eq(rc, 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0);
+    fx_db_drop(&db);
+}
