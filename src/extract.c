@@ -559,8 +559,12 @@ out_free_chunks:
 out_rollback:
     /* Rows name their connections by number from here on. */
     uuid_map_term(&src->connection_index);
-    /* The read-only snapshot transaction has done its work either way. */
-    db_rollback_quietly(conn);
+    /* The read-only snapshot transaction has done its work either way.  A
+     * session lost meanwhile (a replica ends an idle one that stands in the
+     * way of replay) fails here, with the server's reason, rather than at
+     * its next use, where libpq only knows that it is gone. */
+    if (db_exec(conn, "ending the read transaction", "ROLLBACK", rc == 0 ? err : NULL) < 0)
+        rc = -1;
     return rc;
 }
 

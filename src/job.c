@@ -491,6 +491,22 @@ extract_all(struct run *run, struct etl_error *err)
     return 0;
 }
 
+/* A read replica that cancels the read says why, and what prevents it;
+ * the error stays what it was for the retry (40001 or a lost session). */
+static void
+explain_recovery_conflict(const struct run *run, struct etl_error *err)
+{
+    struct etl_error was = *err;
+
+    if (run->opts->source_dsn == NULL || !etl_error_recovery_conflict(err))
+        return;
+    etl_fail(err, "the replica (--source-dsn) cancelled the read to replay the primary's changes,"
+             " a recovery conflict; on the replica, set hot_standby_feedback = on, or raise"
+             " max_standby_streaming_delay to more than a run's read takes: %s", was.text);
+    memcpy(err->sqlstate, was.sqlstate, sizeof err->sqlstate);
+    err->connection_lost = was.connection_lost;
+}
+
 /* Bytes a subject's batch share takes: its cells and its formatted rows. */
 static size_t
 subject_bytes(const struct run *run, int32_t i)
@@ -1296,8 +1312,10 @@ attempt(struct job_state *st, struct etl_error *err)
     st->report->as_of = st->as_of;
     report_progress(&run, JOB_EVENT_STARTED, st->done.subjects_done, 0);
     t0 = now_seconds();
-    if ((rc = extract_all(&run, err)) < 0)
+    if ((rc = extract_all(&run, err)) < 0) {
+        explain_recovery_conflict(&run, err);
         goto out;
+    }
     st->report->seconds[PHASE_EXTRACT] += now_seconds() - t0;
     if ((rc = check_cancel(err)) < 0 || (rc = plan_subjects(&run, err)) < 0 ||
         (rc = run_batches(&run, err)) < 0 || (rc = finish(&run, err)) < 0)

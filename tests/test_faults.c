@@ -2,10 +2,10 @@
  * test_faults.c: faults on a real server, no mocks.  After each one the
  * database is consistent (no partial batch; goals unchanged or fully
  * updated) and a rerun succeeds: a backend killed mid-COPY or while a
- * nightly batch is being written, the server restarted mid-run,
- * statement_timeout hit, a DSN that points nowhere, a role without the
- * grants it needs (and one with them), row level security (for clients, and
- * never hiding a row from the engine).
+ * nightly batch is being written, the server restarted mid-run, a hot
+ * standby's recovery conflicts, statement_timeout hit, a DSN that points
+ * nowhere, a role without the grants it needs (and one with them), row
+ * level security (for clients, and never hiding a row from the engine).
  * SIGTERM and SIGINT mid-run and a concurrent second run are in test_ops.c.
  */
 #include <criterion/criterion.h>
@@ -140,6 +140,27 @@ Test(faults, server_restart_mid_run, .timeout = 300)
     cr_expect(strstr(out, "exit=0") != NULL, "%s", out);
     cr_expect(strstr(out, "missing=0\n") != NULL && strstr(out, "extra=0\n") != NULL, "%s", out);
     cr_expect(strstr(out, "ledger=succeeded/2") != NULL, "%s", out);
+    free(out);
+}
+
+/* --source-dsn against a real hot standby (pg_basebackup -R, in a cluster
+ * of its own: see tests/replica-conflict) that cancels reads standing in the
+ * way of replay at once.  A conflict is forced while the run reads: without
+ * retries it fails, says why and what to set, and writes nothing; with
+ * them its next attempt writes the reference's rows.  Under churn (updates
+ * and VACUUMs on the primary while it reads) it does one or the other. */
+Test(faults, replica_recovery_conflicts, .timeout = 300)
+{
+    char *out;
+    int rc = fx_shell(&out, "%s/with-pg %s/replica-conflict", fx_tests_dir(), fx_tests_dir());
+
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "plain: exit=0 diff=0 goals=0\n") != NULL, "%s", out);
+    cr_expect(strstr(out, "refused: exit=1 message=yes rows=0 goals_same=yes ledger=failed/true\n")
+              != NULL, "%s", out);
+    cr_expect(strstr(out, "retried: exit=0 message=yes diff=0 goals=0 ledger=succeeded/2\n") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "churn: ok\n") != NULL, "%s", out);
     free(out);
 }
 
