@@ -104,7 +104,7 @@ int
 db_target_conninfo(const struct db_target *t, char **out)
 {
     /* Lowest precedence first: a later layer overrides what an earlier one set. */
-    PQconninfoOption *keys = PQconninfoParse("", NULL), *parsed[3] = {NULL, NULL, NULL};
+    PQconninfoOption *keys, *parsed[3] = {NULL, NULL, NULL};
     const char **vals = NULL, *unparsed = NULL;
     bool dbname_string = given(t->dbname) && is_connection_string(t->dbname);
     int n = 0, rc = -1;
@@ -115,7 +115,7 @@ db_target_conninfo(const struct db_target *t, char **out)
             return 0;
         return (*out = strdup(t->dsn)) != NULL ? 0 : -1;
     }
-    if (keys == NULL)
+    if ((keys = PQconninfoParse("", NULL)) == NULL)
         return -1;
     while (keys[n].keyword != NULL)
         n++;
