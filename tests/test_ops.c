@@ -116,9 +116,10 @@ Test(ops, shipped_job_files)
 
 /* The shipped environment file reads the same in a shell (as the crontab
  * example reads it) and in systemd.  systemd has no offline reader of a
- * unit's EnvironmentFile=; its environment.d generator parses a file with
- * the same function (load_env_file: the same quoting and comments; it also
- * expands $VAR, which the URL has none of), so it stands in for it. */
+ * unit's EnvironmentFile= (systemd-analyze verify does not open it); its
+ * environment.d generator reads a file with the same parser
+ * (parse_env_file_internal in env-file.c: the same quoting and comments;
+ * it then expands $VAR, which the URL has none of), so it stands in. */
 Test(ops, shipped_env_file)
 {
     char *out;
