@@ -75,12 +75,14 @@ db_connect(const char *dsn, struct etl_error *err)
     /*
      * Defaults first, so that the DSN (expanded in place of dbname) and
      * PG* variables can override them: give up connecting after 30 s, and
-     * notice a dead peer within about two minutes on TCP.  The name comes
-     * last: the fault tests and operators find runs by it.
+     * notice a dead peer within about two minutes on TCP.  The encoding and
+     * the name come last, so nothing overrides them: every text the engine
+     * prints or stores is UTF-8, and the fault tests and operators find runs
+     * by the name.
      */
     const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
-                          "keepalives_count", "dbname", "application_name", NULL};
-    const char *vals[] = {"30", "60", "10", "6", NULL, "devpulse-etl", NULL};
+                          "keepalives_count", "dbname", "client_encoding", "application_name", NULL};
+    const char *vals[] = {"30", "60", "10", "6", NULL, "UTF8", "devpulse-etl", NULL};
     PGconn *conn;
     char *msg;
 

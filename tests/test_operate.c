@@ -526,6 +526,23 @@ Test(operate, json_error_that_is_not_utf8)
     free(out);
 }
 
+/* The session's encoding is UTF-8 whatever PGCLIENTENCODING or the DSN say:
+ * a ledger error in UTF-8 comes out as it is, not converted to Latin-1. */
+Test(operate, client_encoding_is_utf8)
+{
+    struct fx_db db;
+    char *out;
+
+    fx_db_create(&db);
+    fx_exec(&db, "INSERT INTO devpulse_etl.runs (command, status, ended_at, error)"
+                 " VALUES ('goals', 'failed', now(), 'caf\xC3\xA9 \xE2\x82\xAC')");
+    cr_assert_eq(fx_shell(&out, "PGCLIENTENCODING=LATIN1 %s --dsn 'dbname=%s client_encoding=LATIN1'"
+                          " status --format json", fx_etl_path(), db.name), 0, "%s", out);
+    cr_expect(strstr(out, "\"error\":\"caf\xC3\xA9 \xE2\x82\xAC\"") != NULL, "%s", out);
+    free(out);
+    fx_db_drop(&db);
+}
+
 /* Lines on a pipe start with an ISO 8601 instant: progress, warnings, error. */
 Test(operate, text_lines_carry_timestamps)
 {
