@@ -327,9 +327,10 @@ apply_option(struct cli *cli, const struct option_def *opt, const char *value)
             return usage_error(cli, "invalid --shard \"%s\": expected K/N with 1 <= K <= N <= 1024", value);
         break;
     case OPT_LOG_FORMAT:
+    case OPT_FORMAT:
         if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
-            return usage_error(cli, "invalid --log-format \"%s\": expected text or json", value);
-        cli->json = strcmp(value, "json") == 0;
+            return usage_error(cli, "invalid --%s \"%s\": expected text or json", opt->name, value);
+        *(opt->id == OPT_FORMAT ? &cli->status_json : &cli->json) = strcmp(value, "json") == 0;
         break;
     case OPT_QUIET:
         cli->quiet = true;
@@ -347,11 +348,6 @@ apply_option(struct cli *cli, const struct option_def *opt, const char *value)
         if (value[0] == '\0')
             return usage_error(cli, "%s", "invalid --metrics-file \"\": expected a file name");
         cli->metrics_path = value;
-        break;
-    case OPT_FORMAT:
-        if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
-            return usage_error(cli, "invalid --format \"%s\": expected text or json", value);
-        cli->status_json = strcmp(value, "json") == 0;
         break;
     }
     return EXIT_OK;

@@ -30,15 +30,24 @@ number(const json_t *o, const char *key)
     return json_number_value(json_object_get(o, key));
 }
 
+/* The list under key, after its title and, when it is empty, "none". */
+static const json_t *
+section(FILE *out, const char *title, const json_t *doc, const char *key)
+{
+    const json_t *list = json_object_get(doc, key);
+
+    fputs(title, out);
+    if (json_array_size(list) == 0)
+        fputs("  none\n", out);
+    return list;
+}
+
 static void
 print_running(FILE *out, const json_t *doc)
 {
-    const json_t *running = json_object_get(doc, "running"), *r;
+    const json_t *running = section(out, "Running now:\n", doc, "running"), *r;
     size_t i;
 
-    fputs("Running now:\n", out);
-    if (json_array_size(running) == 0)
-        fputs("  none\n", out);
     json_array_foreach(running, i, r) {
         fprintf(out, "  run %" JSON_INTEGER_FORMAT ": %s, shard %s, started %s (%.0f s ago),",
                 integer(r, "run_id"), text(r, "command", "?"), text(r, "shard", "?"),
@@ -60,14 +69,11 @@ print_running(FILE *out, const json_t *doc)
 static void
 print_last_runs(FILE *out, const json_t *doc)
 {
-    const json_t *runs = json_object_get(doc, "last_runs"), *r;
+    const json_t *runs = section(out, "\nLast run of each command and shard:\n", doc, "last_runs"), *r;
     size_t i;
 
-    fputs("\nLast run of each command and shard:\n", out);
-    if (json_array_size(runs) == 0) {
-        fputs("  none\n", out);
+    if (json_array_size(runs) == 0)
         return;
-    }
     fprintf(out, "  %-8s  %-5s  %-9s  %8s  %-20s  %10s  %12s  %12s  %s\n", "COMMAND", "SHARD",
             "STATUS", "RUN", "STARTED", "SECONDS", "ROWS READ", "ROWS WRITTEN", "LAST SUCCESS");
     json_array_foreach(runs, i, r)
@@ -82,12 +88,9 @@ print_last_runs(FILE *out, const json_t *doc)
 static void
 print_failures(FILE *out, const json_t *doc)
 {
-    const json_t *failures = json_object_get(doc, "failures"), *r;
+    const json_t *failures = section(out, "\nLast runs that did not succeed:\n", doc, "failures"), *r;
     size_t i;
 
-    fputs("\nLast runs that did not succeed:\n", out);
-    if (json_array_size(failures) == 0)
-        fputs("  none\n", out);
     json_array_foreach(failures, i, r)
         fprintf(out, "  run %" JSON_INTEGER_FORMAT ": %s, shard %s, %s at %s: %s\n",
                 integer(r, "run_id"), text(r, "command", "?"), text(r, "shard", "?"),

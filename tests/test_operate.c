@@ -19,6 +19,9 @@
 #include "fixture.h"
 
 #define AS_OF "2026-01-01T00:00:00Z"
+/* For fx_etl_meanwhile: the engine has its session (e.g. waiting for the lock). */
+#define ENGINE_CONNECTED "SELECT EXISTS (SELECT 1 FROM pg_stat_activity" \
+    " WHERE application_name = 'devpulse-etl' AND datname = current_database())"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -93,6 +96,30 @@ engine_version(void)
     return v;
 }
 
+/* The new options are usage errors where they do not belong (exit 2, before
+ * any connection: the DSN points nowhere). */
+Test(operate, usage_errors_of_new_options)
+{
+    static const char *const cases[][2] = {
+        {"status --format xml", "invalid --format \"xml\": expected text or json"},
+        {"nightly --format json", "option \"--format\" does not belong to this command"},
+        {"status --metrics-file /tmp/x.prom", "option \"--metrics-file\" does not belong"},
+        {"migrate --metrics-file /tmp/x.prom", "option \"--metrics-file\" does not belong"},
+        {"goals --metrics-file ''", "invalid --metrics-file"},
+        {"status --lookback 3", "option \"--lookback\" does not belong"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out;
+        int rc = fx_shell(&out, "DATABASE_URL=postgresql:///nowhere?host=/nonexistent %s %s",
+                          fx_etl_path(), cases[i][0]);
+
+        cr_expect_eq(rc, 2, "%s: %s", cases[i][0], out);
+        cr_expect(strstr(out, cases[i][1]) != NULL, "%s: %s", cases[i][0], out);
+        free(out);
+    }
+}
+
 /* ---------------------------------------------------------------- the ledger */
 
 /* A run refused by the lock leaves a 'skipped' row naming the holder; runs
@@ -101,7 +128,7 @@ engine_version(void)
 Test(operate, refused_and_pre_lock_runs_are_recorded, .timeout = 120)
 {
     struct fx_db db;
-    char *out, *version, sql[512], action[512], terminate[512];
+    char *out, *version, sql[512], terminate[512];
     int64_t holder;
     int rc;
 
@@ -125,10 +152,7 @@ Test(operate, refused_and_pre_lock_runs_are_recorded, .timeout = 120)
     cr_expect_eq(fx_int(&db, sql), 1, "the refused run's row");
 
     /* Cancelled while it waits for the lock. */
-    snprintf(action, sizeof action, "kill -TERM $pid");
-    rc = fx_etl_meanwhile(&db, &out, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity"
-                          " WHERE application_name = 'devpulse-etl' AND datname = current_database())",
-                          action, "goals --wait 600");
+    rc = fx_etl_meanwhile(&db, &out, ENGINE_CONNECTED, "kill -TERM $pid", "goals --wait 600");
     cr_expect_eq(rc, 143, "%s", out);
     free(out);
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE command = 'goals'"
@@ -139,8 +163,7 @@ Test(operate, refused_and_pre_lock_runs_are_recorded, .timeout = 120)
     snprintf(terminate, sizeof terminate, "psql -XAtq -c \"SELECT pg_terminate_backend(pid)"
              " FROM pg_stat_activity WHERE application_name = 'devpulse-etl' AND datname = '%s'\""
              " >/dev/null", db.name);
-    rc = fx_etl_meanwhile(&db, &out, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity"
-                          " WHERE application_name = 'devpulse-etl' AND datname = current_database())",
+    rc = fx_etl_meanwhile(&db, &out, ENGINE_CONNECTED,
                           terminate, "backfill --from 2025-11-01 --to 2025-11-30 --wait 600 --retries 0");
     cr_expect_eq(rc, 1, "%s", out);
     free(out);
@@ -213,8 +236,7 @@ Test(operate, status_after_each_outcome, .timeout = 300)
     json_decref(e);
     /* 4. backfill: cancelled while it waits for the lock; 5. a shard: skipped. */
     fx_exec(&db, "SELECT pg_advisory_lock(7236, 1)");
-    rc = fx_etl_meanwhile(&db, &out, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity"
-                          " WHERE application_name = 'devpulse-etl' AND datname = current_database())",
+    rc = fx_etl_meanwhile(&db, &out, ENGINE_CONNECTED,
                           "kill -INT $pid", "backfill --from 2025-06-01 --to 2025-06-02 --wait 600");
     cr_expect_eq(rc, 130, "%s", out);
     free(out);
@@ -311,6 +333,21 @@ Test(operate, status_after_each_outcome, .timeout = 300)
     snprintf(sql, sizeof sql, "DROP ROLE %s_mon; DROP ROLE %s_nobody", db.name, db.name);
     fx_shell(NULL, "psql -XAtq -d postgres -c '%s'", sql);
     fx_shell(NULL, "rm -rf %s", dir);
+}
+
+/* Before `migrate`, status says to run it, in one line, exit 1. */
+Test(operate, status_of_an_unmigrated_database)
+{
+    struct fx_db db;
+    char *out;
+
+    fx_db_create(&db);
+    fx_exec(&db, "DROP SCHEMA devpulse_etl CASCADE");
+    cr_expect_eq(fx_etl(&db, &out, "status"), 1, "%s", out);
+    cr_expect(strstr(out, "devpulse-etl: status: the database has no DevPulse schema: run"
+                          " `devpulse-etl migrate` first\n") != NULL, "%s", out);
+    free(out);
+    fx_db_drop(&db);
 }
 
 /*
