@@ -131,8 +131,8 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	tests/demo $(BIN)
 
-# The units name the binary by its installed path; everything else is
-# copied as it is.  uninstall removes these files and the directories that
+# The units name the binary by its installed path, the man page the
+# release; everything else is copied as it is.  uninstall removes these files and the directories that
 # are the package's own (DOCDIR), nothing else.
 UNITS    = $(wildcard jobs/*.service jobs/*.timer)
 EXAMPLES = $(wildcard jobs/*.json) jobs/crontab.example jobs/devpulse-etl.env.example \
@@ -141,7 +141,8 @@ install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(DOCDIR)/examples
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/devpulse-etl
-	install -m 644 man/devpulse-etl.1 $(DESTDIR)$(MANDIR)/man1/devpulse-etl.1
+	sed 's|@VERSION@|$(VERSION)|' man/devpulse-etl.1 > $(DESTDIR)$(MANDIR)/man1/devpulse-etl.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/devpulse-etl.1
 	for f in $(UNITS); do \
 	    sed 's|/usr/local/bin/devpulse-etl|$(BINDIR)/devpulse-etl|g' $$f > $(DESTDIR)$(UNITDIR)/$${f#jobs/} && \
 	    chmod 644 $(DESTDIR)$(UNITDIR)/$${f#jobs/} || exit 1; done

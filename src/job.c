@@ -1233,9 +1233,9 @@ open_ledger(struct run *run, struct etl_error *err)
     return ledger_open(run->conn, &e, &st->run_id, &st->as_of, err);
 }
 
-/* The number of subjects to do, for `status` while the run works (its
- * connection is outside any transaction here unless --source-dsn is not
- * given and the reads left one open: then `status` learns it later). */
+/* The number of subjects to do, committed at once so that `status` sees it
+ * while the run works.  The reads have ended their transaction here; were
+ * one still open, the count would wait rather than end it. */
 static int
 record_plan(struct run *run, struct etl_error *err)
 {

@@ -102,6 +102,9 @@ Test(package, install_and_uninstall_into_destdir, .timeout = 120)
                           dir), 0, "%s", out);
     cr_expect_str_eq(out, "", "man --warnings");
     free(out);
+    cr_expect_eq(fx_shell(&out, "grep -c '^\\.TH DEVPULSE-ETL 1 [0-9-]* \"devpulse-etl [0-9.]*\"'"
+                          " %s/usr/share/man/man1/devpulse-etl.1", dir), 0, "%s", out);
+    free(out);
 
     cr_assert_eq(make_target(&out, "uninstall", dir), 0, "%s", out);
     free(out);
