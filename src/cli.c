@@ -1037,8 +1037,9 @@ run_status(const struct cli *cli)
 
 /*
  * --metrics-file: the run's figures, whatever its outcome, with the last
- * success of its command and shard from the ledger (left out when the run
- * left no row there: the server was not reached, so neither is the ledger).
+ * success of its command and shard from the ledger (left out when a failed
+ * run left no row there: the server was not reached, so neither is the
+ * ledger, and connecting again would only wait as long once more).
  * A file that cannot be written is a warning; the run's status stands.
  */
 static void
@@ -1063,7 +1064,8 @@ write_metrics(const struct cli *cli, const struct job_report *report, int exit_s
     m.report = report;
     m.rows_written = committed ? (int64_t) (report->snapshots.inserted + report->snapshots.replaced) : 0;
     m.goals_updated = exit_status == EXIT_OK ? (int64_t) report->goals_updated : 0;
-    if (report->run_id > 0 && (conn = db_connect(cli->job.dsn, &err)) != NULL) {
+    if ((report->run_id > 0 || exit_status == EXIT_OK) &&
+        (conn = db_connect(cli->job.dsn, &err)) != NULL) {
         if (status_last_success(conn, m.command, m.shard, &m.last_success, &m.has_last_success,
                                 &err) < 0)
             m.has_last_success = false;
