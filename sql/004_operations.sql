@@ -29,7 +29,11 @@ ALTER TABLE devpulse_etl.runs
 CREATE FUNCTION devpulse_etl.freshness(as_of timestamptz DEFAULT now())
 RETURNS TABLE (snapshot_type text, subjects bigint, without_snapshots bigint, behind bigint,
                oldest_latest date)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+-- One index probe per subject and type: compiling it (JIT) costs more than
+-- it saves (22,000 subjects, 2.1 million rows, a loaded 2-core machine:
+-- 1.2 to 1.6 s without, 1.5 to 2.7 s with, three runs each).
+SET jit = off AS $$
     WITH zones AS MATERIALIZED (SELECT name FROM pg_timezone_names),
     subjects AS (
         SELECT p.id AS user_id, NULL::uuid AS workspace_id, p.timezone AS tz FROM profiles p
