@@ -7,7 +7,11 @@
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/devpulse-etl
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
+VERSION  = 0.2.0
 BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -23,7 +27,8 @@ WARN += -Werror
 endif
 
 DEB_PKGS = build-essential pkg-config libpq-dev libjansson-dev libcriterion-dev \
-           postgresql postgresql-contrib pgbouncer systemd
+           postgresql postgresql-contrib pgbouncer systemd prometheus man-db \
+           groff-base bsdutils
 
 PKGS = libpq jansson
 ALL_CPPFLAGS = -Iinclude -I$(BUILD) -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
@@ -31,7 +36,8 @@ ALL_CFLAGS   = -std=c11 $(OPT) $(WARN) -fopenmp -MMD -MP $(CFLAGS)
 ALL_LDFLAGS  = $(OPT) -fopenmp $(LDFLAGS)
 LIBS         = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 
-LIB_SRC   = $(filter-out src/cli.c,$(wildcard src/*.c))
+CLI_SRC   = src/cli.c src/cli_status.c
+LIB_SRC   = $(filter-out $(CLI_SRC),$(wildcard src/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
 BIN       = $(BUILD)/devpulse-etl
 LIB       = $(BUILD)/libdevpulse.a
@@ -45,7 +51,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 MIGRATIONS = $(sort $(wildcard sql/[0-9]*.sql))
 
-.PHONY: all help deps test test-unit asan tsan bench demo install clean
+.PHONY: all help deps test test-unit asan tsan bench demo install uninstall clean FORCE
 
 all: $(BIN) $(BENCH_BIN) devpulse-etl
 
@@ -58,7 +64,8 @@ help:
 	@echo "make asan     the tests under AddressSanitizer + UBSan"
 	@echo "make tsan     the OpenMP kernel under ThreadSanitizer (clang + libomp)"
 	@echo "make bench    benchmarks (bench/run \$$(BENCH_ARGS)), writes bench/RESULTS.md"
-	@echo "make install  install the binary into \$$(DESTDIR)\$$(BINDIR)"
+	@echo "make install  binary, man page, systemd units, examples into \$$(DESTDIR)\$$(PREFIX)"
+	@echo "make uninstall  remove exactly what make install put there"
 
 deps:
 	@tests/install-deps $(DEB_PKGS)
@@ -66,8 +73,23 @@ deps:
 devpulse-etl: $(BIN)
 	ln -sf $(BIN) $@
 
-$(BIN): $(BUILD)/src/cli.o $(LIB)
+$(BIN): $(CLI_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Where the build came from, for --version and the ledger: `git describe`
+# when this directory is a git checkout of its own, else BUILT_FROM (set it
+# when packaging from a tarball).  Rewritten only when it changes, so that
+# only cli.c is rebuilt then.
+BUILT_FROM ?= not built from git
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	@if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+	    d=$$(git describe --tags --always --dirty 2>/dev/null); then from="git $$d"; \
+	 else from="$(BUILT_FROM)"; fi; \
+	 printf '#define DEVPULSE_VERSION "%s (%s)"\n' "$(VERSION)" "$$from" > $@.tmp; \
+	 if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/src/cli.o: $(BUILD)/version.h
 
 $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -125,9 +147,30 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	tests/demo $(BIN)
 
+# The units name the binary by its installed path, the man page the
+# release; everything else is copied as it is.  uninstall removes these files and the directories that
+# are the package's own (DOCDIR), nothing else.
+UNITS    = $(wildcard jobs/*.service jobs/*.timer)
+EXAMPLES = $(wildcard jobs/*.json) jobs/crontab.example jobs/devpulse-etl.env.example \
+           jobs/devpulse-etl.rules.yml
 install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/devpulse-etl
+	sed 's|@VERSION@|$(VERSION)|' man/devpulse-etl.1 > $(DESTDIR)$(MANDIR)/man1/devpulse-etl.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/devpulse-etl.1
+	for f in $(UNITS); do \
+	    sed 's|/usr/local/bin/devpulse-etl|$(BINDIR)/devpulse-etl|g' $$f > $(DESTDIR)$(UNITDIR)/$${f#jobs/} && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$${f#jobs/} || exit 1; done
+	install -m 644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/devpulse-etl $(DESTDIR)$(MANDIR)/man1/devpulse-etl.1
+	rm -f $(UNITS:jobs/%=$(DESTDIR)$(UNITDIR)/%)
+	rm -f $(EXAMPLES:jobs/%=$(DESTDIR)$(DOCDIR)/examples/%) $(DESTDIR)$(DOCDIR)/README.md \
+	    $(DESTDIR)$(DOCDIR)/LICENSE
+	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan build-tsan devpulse-etl

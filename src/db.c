@@ -276,13 +276,16 @@ db_connect(const char *dsn, struct etl_error *err)
     /*
      * Defaults first, so that the DSN (expanded in place of dbname) and
      * PG* variables can override them: give up connecting after 30 s, and
-     * notice a dead peer within about two minutes on TCP.  The engine's
-     * name is a fallback: an application_name in the DSN or $PGAPPNAME wins
-     * (the fault tests, which set neither, find runs by "devpulse-etl").
+     * notice a dead peer within about two minutes on TCP.  The encoding
+     * comes after the DSN, so nothing overrides it: every text the engine
+     * prints or stores is UTF-8.  The engine's name is a fallback: an
+     * application_name in the DSN or $PGAPPNAME wins (the fault tests, which
+     * set neither, find runs by "devpulse-etl").
      */
     const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
-                          "keepalives_count", "dbname", "fallback_application_name", NULL};
-    const char *vals[] = {"30", "60", "10", "6", NULL, "devpulse-etl", NULL};
+                          "keepalives_count", "dbname", "client_encoding",
+                          "fallback_application_name", NULL};
+    const char *vals[] = {"30", "60", "10", "6", NULL, "UTF8", "devpulse-etl", NULL};
     PGconn *conn;
     char *msg;
 

@@ -49,6 +49,8 @@
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 30000
 
+const char *const job_phase_names[N_PHASES] = {"extract", "aggregate", "load", "goals"};
+
 /*
  * The run lock: session advisory locks on (7236, 1), "devpulse", "runs".  An
  * unsharded run holds it exclusively; a shard holds it shared, plus
@@ -71,6 +73,7 @@ struct job_state {
     bool connected;             /* the last attempt got a connection */
     bool ever_connected;        /* some attempt did */
     char session[64];           /* "pid backend_start" of the session that held the lock */
+    int64_t blocked_by;         /* refused by the lock: the holder's run, by the ledger */
     bool ledger_closed;
     bool finished_nothing;      /* --resume: nothing left to do */
 };
@@ -1007,12 +1010,14 @@ describe_holder(struct run *run, char *buf, size_t size)
                                  " ORDER BY id DESC LIMIT 1", 1, NULL, params, NULL, NULL, 0);
 
     buf[0] = '\0';
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        run->state->blocked_by = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         snprintf(buf, size, " (by the ledger, run %s, %s%s%s, started %s on %s, pid %s)",
                  PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
                  strcmp(PQgetvalue(res, 0, 2), "1/1") != 0 ? " shard " : "",
                  strcmp(PQgetvalue(res, 0, 2), "1/1") != 0 ? PQgetvalue(res, 0, 2) : "",
                  PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
+    }
     PQclear(res);
 }
 
@@ -1204,12 +1209,33 @@ find_resume(struct run *run, struct etl_error *err)
     return 0;
 }
 
+/* What the ledger row says about the run, from its options. */
+static void
+ledger_entry_of(const struct job_state *st, struct ledger_entry *e)
+{
+    static const char *const names[] = {"nightly", "backfill", "goals"};
+
+    memset(e, 0, sizeof *e);
+    e->command = names[st->opts.command];
+    e->shard = st->shard;
+    e->has_as_of = st->opts.has_as_of;
+    e->as_of = st->opts.as_of;
+    e->lookback = st->opts.command == JOB_NIGHTLY ? st->opts.lookback : 0;
+    e->has_range = st->opts.command == JOB_BACKFILL && st->opts.has_range;
+    e->from = st->opts.from;
+    e->to = st->opts.to;
+    e->overwrite = st->opts.overwrite;
+    e->dry_run = st->opts.dry_run;
+    e->resumes = st->report->resumed;
+    e->start = st->done;
+    e->version = st->opts.version;
+}
+
 /* The ledger row: a new one on the first attempt, the same one after. */
 static int
 open_ledger(struct run *run, struct etl_error *err)
 {
     struct job_state *st = run->state;
-    static const char *const names[] = {"nightly", "backfill", "goals"};
     struct ledger_entry e;
 
     if (ledger_recover(run->conn, st->shard, st->run_id, run->opts->keep_days > 0 ?
@@ -1221,20 +1247,19 @@ open_ledger(struct run *run, struct etl_error *err)
         return -1;
     if (st->finished_nothing)
         return 0;
-    memset(&e, 0, sizeof e);
-    e.command = names[st->opts.command];
-    e.shard = st->shard;
-    e.has_as_of = st->opts.has_as_of;
-    e.as_of = st->opts.as_of;
-    e.lookback = st->opts.command == JOB_NIGHTLY ? st->opts.lookback : 0;
-    e.has_range = st->opts.command == JOB_BACKFILL;
-    e.from = st->opts.from;
-    e.to = st->opts.to;
-    e.overwrite = st->opts.overwrite;
-    e.dry_run = st->opts.dry_run;
-    e.resumes = st->report->resumed;
-    e.start = st->done;
+    ledger_entry_of(st, &e);
     return ledger_open(run->conn, &e, &st->run_id, &st->as_of, err);
+}
+
+/* The number of subjects to do, committed at once so that `status` sees it
+ * while the run works.  The reads have ended their transaction here; were
+ * one still open, the count would wait rather than end it. */
+static int
+record_plan(struct run *run, struct etl_error *err)
+{
+    if (PQtransactionStatus(run->conn) != PQTRANS_IDLE)
+        return 0;
+    return ledger_plan(run->conn, run->state->run_id, run->report->subjects_in_shard, err);
 }
 
 static void
@@ -1318,6 +1343,7 @@ attempt(struct job_state *st, struct etl_error *err)
     }
     st->report->seconds[PHASE_EXTRACT] += now_seconds() - t0;
     if ((rc = check_cancel(err)) < 0 || (rc = plan_subjects(&run, err)) < 0 ||
+        (rc = record_plan(&run, err)) < 0 ||
         (rc = run_batches(&run, err)) < 0 || (rc = finish(&run, err)) < 0)
         goto out;
     rc = 0;
@@ -1329,23 +1355,36 @@ out:
     return rc;
 }
 
-/* Records a run's failure or cancellation, on a fresh connection if need be. */
+/*
+ * Records a run's failure, cancellation or refusal by the lock, on a fresh
+ * connection.  A run that never opened its row gets one already ended, as
+ * far as a connection allows: none when the server was never reached, nor
+ * when the schema or the role's rights are what failed.
+ */
 static void
 close_ledger_failed(struct job_state *st, const char *status, const char *error)
 {
     struct etl_error ignored;
     struct ledger_counts counts = ledger_counts_of(st);
+    struct ledger_entry e;
     PGconn *conn;
 
-    if (st->run_id == 0 || st->ledger_closed)
+    if (st->ledger_closed || (st->run_id == 0 && !st->ever_connected))
         return;
     /* The report counts only what is committed: backfill's finished batches. */
     counts.rows_written = (int64_t) (st->committed.inserted + st->committed.replaced);
     counts.goals_updated = 0;
     if ((conn = db_connect(st->opts.dsn, &ignored)) == NULL)
         return;     /* the next run marks it failed */
-    if (ledger_close(conn, st->run_id, status, error, &counts, &ignored) == 0)
+    if (st->run_id > 0 && ledger_close(conn, st->run_id, status, error, &counts, &ignored) == 0)
         st->ledger_closed = true;
+    if (st->run_id == 0) {
+        ledger_entry_of(st, &e);
+        e.resume = st->opts.resume;
+        if (ledger_record_unlocked(conn, &e, status, error, now_seconds() - st->started,
+                                   st->blocked_by, &st->report->run_id, &ignored) == 0)
+            st->ledger_closed = true;
+    }
     db_close(conn);
 }
 
@@ -1385,6 +1424,7 @@ job_run(const struct job_options *opts, struct job_report *report, struct etl_er
     st.started = now_seconds();
     snprintf(st.shard, sizeof st.shard, "%d/%d", opts->shards > 1 ? opts->shard : 1,
              opts->shards > 1 ? opts->shards : 1);
+    memcpy(report->shard, st.shard, sizeof report->shard);
     for (st.attempt = 1;; st.attempt++) {
         struct job_progress p;
 
@@ -1413,7 +1453,8 @@ job_run(const struct job_options *opts, struct job_report *report, struct etl_er
         rc = JOB_CANCELLED;
     }
     if (rc != 0)
-        close_ledger_failed(&st, rc == JOB_CANCELLED ? "cancelled" : "failed", err->text);
+        close_ledger_failed(&st, rc == JOB_CANCELLED ? "cancelled" : rc == JOB_BUSY &&
+                            st.run_id == 0 ? "skipped" : "failed", err->text);
     if (rc != 0 && opts->command == JOB_BACKFILL) {
         report->snapshots = st.committed;
         report->batches = st.batches_committed;

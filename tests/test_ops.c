@@ -194,7 +194,10 @@ Test(ops, concurrent_engines, .timeout = 300)
     cr_expect(strstr(out, "another devpulse-etl run holds the lock on this database (by the ledger,"
                           " run 1, backfill, started") != NULL, "%s", out);
     free(out);
-    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 1, "the second run left a row");
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 2);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE command = 'nightly'"
+                             " AND status = 'skipped' AND blocked_by = 1 AND NOT held_lock"),
+                 1, "the second run's row names the first");
     cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0);
     fx_db_drop(&db);
 }
