@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "migrate.h"
 
 #define AS_OF "2026-01-01T00:00:00Z"
 #define NIGHTLY_REF "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"
@@ -329,7 +330,8 @@ ParameterizedTest(struct misfit *c, adopt, misfit_changes_nothing)
     cr_expect(strstr(out, c->message) != NULL, "expected \"%s\" in: %s", c->message, out);
     free(out);
     cr_expect_eq(fx_etl(&db, &out, "migrate"), 1, "%s", out);
-    cr_expect(strncmp(out, "devpulse-etl: ", 14) == 0 && strstr(out, c->message) != NULL,
+    /* after the time: the output is a pipe */
+    cr_expect(strstr(out, "devpulse-etl: ") != NULL && strstr(out, c->message) != NULL,
               "expected \"%s\" in: %s", c->message, out);
     cr_expect(strstr(out, "nothing was changed") != NULL, "%s", out);
     newline = strchr(out, '\n');
@@ -462,7 +464,7 @@ Test(adopt, many_rows_built_concurrently, .timeout = 300)
                              " ('analytics_snapshots_user_platform_date_idx',"
                              "  'analytics_snapshots_workspace_platform_date_idx')"
                              " AND indexdef LIKE '%WHERE (workspace_id IS %NULL)'"), 2);
-    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.schema_migrations"), 3,
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.schema_migrations"), n_migrations,
                  "recorded once the indexes are built");
     cr_expect_eq(fx_etl(&db, &out, "migrate"), 0, "%s", out);
     cr_expect(strstr(out, "up to date") != NULL, "%s", out);

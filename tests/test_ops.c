@@ -493,7 +493,10 @@ Test(ops, transaction_pooler_refused, .timeout = 120)
     cr_expect(strstr(out, "devpulse-etl: nightly: " POOLER_REFUSED) != NULL &&
               strstr(out, "session-mode pooler (on Supabase: port 5432)") != NULL, "%s", out);
     free(out);
-    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 0, "a ledger row was written");
+    /* Refused before the lock: the ledger says so (issue 16), and that is all. */
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
+                             " AND NOT held_lock AND error LIKE '%%transaction-mode pooler%%'"), 1);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 1);
     snprintf(args, sizeof args, "$B -d %s backfill --from 2025-11-01 --to 2025-12-31", db.name);
     rc = through_bouncer(&out, "transaction", args);
     cr_expect_eq(rc, 1, "%s", out);
@@ -514,8 +517,15 @@ Test(ops, transaction_pooler_refused, .timeout = 120)
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
     goals_after = fx_goals_hash(&db);
     cr_expect_str_eq(goals_before, goals_after, "goals changed");
+    /* nightly and backfill through the pooler (refused before the lock), and
+     * the nightly that held the lock and read its source through it */
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
-                             " AND error LIKE '%%transaction-mode pooler%%'"), 1);
+                             " AND NOT held_lock AND error LIKE 'the connection goes through a"
+                             " transaction-mode pooler%%'"), 2);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
+                             " AND held_lock AND error LIKE 'source database (--source-dsn): the"
+                             " connection goes through a transaction-mode pooler%%'"), 1);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 3);
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
                              " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"), 0);
     free(goals_before);
