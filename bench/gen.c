@@ -40,6 +40,32 @@
  * table with its row count and a line with the total, seconds and rows/s.
  * Exit status: 0 loaded and committed, 1 failure (nothing committed),
  * 2 usage error.
+ *
+ * Reading order (each section starts with a banner):
+ *   messages and memory; the PRNG; uuids, dates, timestamps; fixed
+ *   vocabularies (zones, names, texts); the model (every table but the daily
+ *   ones, in memory); time placement (instants at local midnights and DST
+ *   switches); building the model: users, workspaces, connections, items,
+ *   then monitors and goals with their edge cases; the server (empty check,
+ *   valid zones, local midnights); COPY in text format; the row writers, one
+ *   per table; options and main.
+ *
+ * Why one file.  It is one program with one data structure (`model`) that
+ * every section reads or fills: the writers alone call close to thirty helpers
+ * of the COPY, model and PRNG sections.  Split into files, most of its static
+ * functions would become a header of extern declarations, without
+ * separating anything a reader could then ignore; read top to bottom, the
+ * sections above already come in the order the data is made.
+ *
+ * Why it repeats the calendar (days_from_civil and civil_from_days, the date
+ * and time formats) instead of linking the engine's calendar.c and tz.c.
+ * The generator is the independent side of every check: the tests compare
+ * the engine with tests/reference.sql on its data, and its edge cases
+ * (instants at local midnights, DST days, ISO week 53, leap days) are placed
+ * by what the server says (`date::timestamp AT TIME ZONE zone`), not by the
+ * engine.  Linking the engine's calendar would let a bug there shape the data
+ * and hide itself in the checks.  It links none of libdevpulse.a: the bench
+ * rule of the Makefile lists the library, but no symbol of it is used (`nm`).
  */
 
 #include <errno.h>

@@ -162,7 +162,7 @@ load_world(const struct options *o, struct world *w, struct etl_error *err)
         extract_begin(w->conn, &w->src, snapshot, err) < 0)
         return -1;
     if (scope_build(&w->src, &w->scope, &w->warn, err) < 0) {
-        PQclear(PQexec(w->conn, "ROLLBACK"));
+        db_rollback_quietly(w->conn);
         return -1;
     }
     if (extract_bulk(w->conn, o->dsn, snapshot, omp_get_num_procs(), w->scope.wanted, NULL,

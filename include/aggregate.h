@@ -81,8 +81,9 @@ int agg_subjects(const struct agg_input *in, int32_t first, int32_t count,
                  const int64_t *need_from, struct cells *cells, struct etl_error *err);
 
 /* The sum of series through day (days before the window: its first row; days
- * before -infinity, i.e. below INT32_MIN: zero).  Not for the _HIGH series,
- * which are part of S_SUBSCRIBERS' and S_CHANNEL_VIEWS' values. */
+ * before -infinity, i.e. below INT32_MIN: zero).  S_SUBSCRIBERS and
+ * S_CHANNEL_VIEWS include their _HIGH parts; a _HIGH series alone gives the
+ * sum of the high parts. */
 agg_sum cells_through(const struct cells *c, enum series s, int64_t day);
 
 /* The sum of series over the days [from, to]. */

@@ -32,4 +32,12 @@ int etl_fail(struct etl_error *err, const char *fmt, ...)
  */
 bool etl_error_retryable(const struct etl_error *err);
 
+/*
+ * True for a read that a hot standby cancelled because it was about to
+ * replay changes that the read's snapshot still needed, or that lock what
+ * it reads (a recovery conflict: SQLSTATE 40001, "canceling statement due
+ * to conflict with recovery", or the same FATAL while the session waited).
+ */
+bool etl_error_recovery_conflict(const struct etl_error *err);
+
 #endif

@@ -16,6 +16,7 @@
 enum job_command { JOB_NIGHTLY, JOB_BACKFILL, JOB_GOALS };
 
 enum job_phase { PHASE_EXTRACT, PHASE_AGGREGATE, PHASE_LOAD, PHASE_GOALS, N_PHASES };
+extern const char *const job_phase_names[N_PHASES];     /* "extract", ... */
 
 /* What a run tells its caller while it works (the library never prints). */
 enum job_event {
@@ -59,13 +60,16 @@ struct job_options {
     int retries;                /* new attempts after a lost connection or serialization failure */
     int keep_days;              /* ledger rows kept; 0: default (90) */
     int shard, shards;          /* this run takes shard `shard` (1-based) of `shards`; 0: all */
+    const char *version;        /* the engine's build, recorded in the ledger; may be NULL */
     job_progress_fn *progress;  /* may be NULL */
     void *progress_arg;
 };
 
 struct job_report {
     int64_t as_of;
-    int64_t run_id;             /* the ledger row, 0 when none was written */
+    char shard[24];             /* "K/N", "1/1" when not sharded (as in the ledger) */
+    int64_t run_id;             /* the ledger row (also of a run refused by the lock or
+                                 * failed before it), 0 when none was written */
     int64_t resumed;            /* backfill --resume: the run continued, 0 none */
     bool nothing_to_resume;     /* backfill --resume found its backfill finished */
     int attempts;

@@ -35,7 +35,9 @@ struct ledger_entry {
     int32_t from, to;           /* backfill */
     bool overwrite, dry_run;
     int64_t resumes;            /* the run this one continues, 0 none */
+    bool resume;                /* ledger_record_unlocked: --resume, its run not yet found */
     struct ledger_position start;
+    const char *version;        /* the engine's build (--version), may be NULL */
 };
 
 struct ledger_counts {
@@ -56,6 +58,17 @@ int ledger_recover(PGconn *conn, const char *shard, int64_t own_run, int keep_da
 int ledger_open(PGconn *conn, const struct ledger_entry *e, int64_t *run_id, int64_t *as_of,
                 struct etl_error *err);
 
+/*
+ * A run that ended before it held the lock and opened its row: refused by
+ * the lock ("skipped", blocked_by the run holding it by the ledger, 0 when
+ * unknown), or "failed" or "cancelled" before.  Inserted already ended, with
+ * held_lock false (never resumed), started `elapsed` seconds ago; as_of is
+ * NULL unless e->has_as_of.
+ */
+int ledger_record_unlocked(PGconn *conn, const struct ledger_entry *e, const char *status,
+                           const char *error, double elapsed, int64_t blocked_by,
+                           int64_t *run_id, struct etl_error *err);
+
 /* A retry of run_id: back to 'running', with its attempt count. */
 int ledger_reattach(PGconn *conn, int64_t run_id, int attempts, struct etl_error *err);
 
@@ -73,17 +86,23 @@ struct ledger_resumable {
  * With has_range: the latest non-dry-run backfill of this shard with that
  * range and overwrite flag.  Without: the latest one that failed or was
  * cancelled and that no later run resumed.  out->run_id is 0 when there is
- * none or when it succeeded (out->status says which, "" for none).  Call it
+ * none or when it succeeded (out->status says which, "" for none).  Runs
+ * that never held the lock (ledger_record_unlocked) do not count.  Call it
  * after ledger_recover.
  */
 int ledger_find_resumable(PGconn *conn, const char *shard, bool has_range, int32_t from,
                           int32_t to, bool overwrite, struct ledger_resumable *out,
                           struct etl_error *err);
 
+/* How many subjects the run has to do, once it knows (outside any
+ * transaction, so that `status` sees it while the run works). */
+int ledger_plan(PGconn *conn, int64_t run_id, int32_t subjects_total, struct etl_error *err);
+
 int ledger_progress(PGconn *conn, int64_t run_id, const struct ledger_position *pos,
                     const struct ledger_counts *counts, struct etl_error *err);
 
-/* status: "succeeded", "failed" or "cancelled"; error may be NULL. */
+/* status: "succeeded", "failed" or "cancelled"; error may be NULL (stored
+ * with bytes that are not UTF-8 escaped, utf8.h). */
 int ledger_close(PGconn *conn, int64_t run_id, const char *status, const char *error,
                  const struct ledger_counts *counts, struct etl_error *err);
 

@@ -1,15 +1,27 @@
 /*
- * migrate.h: applying sql/ (compiled into the binary) to a database.
+ * migrate.h: bringing a database to the schema the engine needs: an empty
+ * one, one an earlier devpulse-etl migrated, or one the DevPulse app made
+ * from the seed (whose rows, policies, triggers and grants stay as they are).
  */
 #ifndef MIGRATE_H
 #define MIGRATE_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include "etl_error.h"
+
+/* One step of a migration file (tests/embed-sql explains the format). */
+struct migration_step {
+    const char *what;   /* what `migrate` reports, e.g. "create table goals" */
+    const char *when;   /* SQL boolean, read-only: the step is still to do */
+    const char *sql;
+};
 
 struct migration {
     const char *name;   /* file name without .sql, e.g. "001_schema" */
-    const char *sql;
+    const struct migration_step *steps;
+    int n_steps;
 };
 
 /* Generated from sql/ by tests/embed-sql, in file name order. */
@@ -17,12 +29,43 @@ extern const struct migration migrations[];
 extern const int n_migrations;
 
 /*
- * Applies, in one transaction, every migration not yet recorded in
- * devpulse_etl.schema_migrations.  Refuses (-1) a database that records a
- * migration this binary does not know: its schema is newer.
- * *applied is set to the number applied (0 when up to date).
+ * "Many" rows: where analytics_snapshots holds more, the unique indexes of
+ * SPEC.md section 5 are built with CREATE INDEX CONCURRENTLY, after the
+ * rest has committed, so that the app's writes are not blocked for the
+ * whole build; else in migrate's transaction (a build of that many rows
+ * takes well under a second).
  */
-int migrate_apply(PGconn *conn, int *applied, struct etl_error *err);
+#define MIGRATE_CONCURRENT_ROWS 100000
+
+struct migrate_list {
+    char **items;
+    size_t n, cap;
+};
+
+struct migrate_report {
+    struct migrate_list changes;    /* done; with check: what migrate would do */
+    struct migrate_list notices;    /* e.g. a CHECK constraint left NOT VALID */
+};
+
+/*
+ * With check false: checks every table the engine uses that exists already
+ * (schema.h: columns, types, nullability; a mismatch fails and changes
+ * nothing), then adds what is missing (tables, the engine's schema and
+ * ledgers, its role, grants and policies, CHECK constraints, SPEC.md section
+ * 5's indexes) and records the migrations in devpulse_etl.schema_migrations.
+ * All of it commits together, except with many rows in analytics_snapshots
+ * (above): then the indexes are built after the commit, and the migrations
+ * are recorded once they are.  Two runs at once wait for each other.
+ *
+ * With check true: read-only, from the catalogs alone (so the engine's own
+ * login may run it): fills report->changes with what `migrate` would do.
+ *
+ * Refuses (-1) a database that records a migration this binary does not
+ * know: its schema is newer.  report is filled on success; term it always.
+ */
+int migrate_apply(PGconn *conn, bool check, struct migrate_report *report,
+                  struct etl_error *err);
+void migrate_report_term(struct migrate_report *report);
 
 /* 0 when every known migration is recorded, else -1 with the reason. */
 int migrate_check_current(PGconn *conn, struct etl_error *err);

@@ -57,7 +57,4 @@ void scope_term(struct scope *scope);
 /* The subject of a goal (personal or its workspace). */
 int32_t scope_goal_subject(const struct source *src, const struct goal *g);
 
-/* Formats a subject's id (profile or workspace uuid) into buf (37 bytes). */
-void scope_subject_id(const struct source *src, const struct subject *s, char *buf);
-
 #endif

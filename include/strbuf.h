@@ -18,7 +18,6 @@ void strbuf_term(struct strbuf *b);
 void strbuf_append(struct strbuf *b, const char *s, size_t n);
 void strbuf_puts(struct strbuf *b, const char *s);
 void strbuf_putc(struct strbuf *b, char c);
-void strbuf_int64(struct strbuf *b, int64_t v);
 
 /* For writers that fill the buffer themselves: strbuf_room makes room for n
  * more bytes and returns where they go (NULL once an allocation failed);

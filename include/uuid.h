@@ -1,5 +1,5 @@
 /*
- * uuid.h: 16-byte uuids, their text form, UUIDv7, and a uuid -> index map.
+ * uuid.h: 16-byte uuids, their text form, and a uuid -> index map.
  */
 #ifndef UUID_H
 #define UUID_H
@@ -18,15 +18,6 @@ int uuid_parse(const char *s, struct uuid *out);
 void uuid_format(const struct uuid *u, char *buf);
 bool uuid_equal(const struct uuid *a, const struct uuid *b);
 int uuid_compare(const struct uuid *a, const struct uuid *b);
-
-/* A time-ordered UUIDv7 (RFC 9562): unix_ms in the top 48 bits, then a
- * counter that keeps ids made in one millisecond increasing, then random bits.
- * Not thread-safe: one generator per thread. */
-struct uuid7_gen {
-    uint64_t last_ms, counter, rng;
-};
-void uuid7_init(struct uuid7_gen *g, uint64_t seed);
-void uuid7_next(struct uuid7_gen *g, struct uuid *out);
 
 /* Open-addressing map from uuid to a dense int32 index. */
 struct uuid_map {

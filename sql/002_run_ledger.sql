@@ -8,6 +8,8 @@
 -- rows are committed) in the same transaction as each batch, so that
 -- `backfill --resume` continues exactly where the committed work ends.
 
+-- step: create table devpulse_etl.runs
+-- when: to_regclass('devpulse_etl.runs') IS NULL
 CREATE TABLE devpulse_etl.runs (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     command           text NOT NULL CHECK (command IN ('nightly', 'backfill', 'goals')),
@@ -33,3 +35,13 @@ CREATE TABLE devpulse_etl.runs (
 );
 CREATE INDEX runs_started_at_idx ON devpulse_etl.runs (started_at);
 CREATE INDEX runs_running_idx ON devpulse_etl.runs (shard) WHERE status = 'running';
+-- The engine's role owns its ledger.  That needs membership in the role
+-- (always true for a superuser); where the migrating role lacks it (a
+-- managed server's owner with CREATEROLE), its grants (src/migrate.c)
+-- suffice.
+DO $$
+BEGIN
+    IF pg_has_role(current_user, 'devpulse_etl', 'USAGE') THEN
+        ALTER TABLE devpulse_etl.runs OWNER TO devpulse_etl;
+    END IF;
+END $$;

@@ -8,7 +8,8 @@
  *
  * Exit status: 0 every write committed; 1 the run failed (nothing of it left
  * half written); 2 usage error or bad job file (nothing touched); 3 another
- * run holds the lock; 130 / 143 stopped by SIGINT / SIGTERM (rolled back).
+ * run holds the lock; 4 `migrate --check`: migrate has changes to make;
+ * 130 / 143 stopped by SIGINT / SIGTERM (rolled back).
  */
 #include <jansson.h>
 #include <malloc.h>
@@ -18,24 +19,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "calendar.h"
 #include "cancel.h"
+#include "cli_status.h"
 #include "db.h"
 #include "job.h"
 #include "jobfile.h"
 #include "migrate.h"
+#include "promfile.h"
+#include "status.h"
+#include "utf8.h"
+#include "version.h"    /* DEVPULSE_VERSION: the release and where the build came from (Makefile) */
 
-#define VERSION "0.2.0"
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_BUSY = 3, EXIT_PENDING = 4 };
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_BUSY = 3 };
-
-enum command { CMD_NONE, CMD_MIGRATE, CMD_NIGHTLY, CMD_BACKFILL, CMD_GOALS, CMD_RUN, N_COMMANDS };
+enum command { CMD_NONE, CMD_MIGRATE, CMD_NIGHTLY, CMD_BACKFILL, CMD_GOALS, CMD_RUN, CMD_STATUS,
+               N_COMMANDS };
 
 static const char *const command_names[N_COMMANDS] = {
-    NULL, "migrate", "nightly", "backfill", "goals", "run",
+    NULL, "migrate", "nightly", "backfill", "goals", "run", "status",
 };
 
 #define BIT(c) (1u << (c))
@@ -43,9 +49,10 @@ static const char *const command_names[N_COMMANDS] = {
 #define ANYWHERE 0u
 
 enum option_id {
-    OPT_DSN, OPT_SOURCE_DSN, OPT_AS_OF, OPT_LOOKBACK, OPT_FROM, OPT_TO, OPT_OVERWRITE, OPT_DRY_RUN,
+    OPT_DSN, OPT_DBNAME, OPT_HOST, OPT_PORT, OPT_USERNAME, OPT_SOURCE_DSN, OPT_AS_OF, OPT_LOOKBACK, OPT_FROM, OPT_TO, OPT_OVERWRITE, OPT_DRY_RUN,
     OPT_RESUME, OPT_WORKERS, OPT_LOADERS, OPT_BATCH_MEMORY, OPT_WAIT, OPT_RETRIES, OPT_KEEP_DAYS,
-    OPT_SHARD, OPT_LOG_FORMAT, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+    OPT_SHARD, OPT_LOG_FORMAT, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_CHECK,
+    OPT_METRICS_FILE, OPT_FORMAT,
 };
 
 /* What a value is, in a job file: a flag is a JSON boolean. */
@@ -62,8 +69,13 @@ struct option_def {
 
 static const struct option_def options[] = {
     {OPT_DSN, "dsn", 0, ARG_TEXT, ANYWHERE, false},
+    /* psql's and pg_dump's connection options */
+    {OPT_DBNAME, "dbname", 'd', ARG_TEXT, ANYWHERE, false},
+    {OPT_HOST, "host", 'h', ARG_TEXT, ANYWHERE, false},
+    {OPT_PORT, "port", 'p', ARG_TEXT, ANYWHERE, false},
+    {OPT_USERNAME, "username", 'U', ARG_TEXT, ANYWHERE, false},
     {OPT_SOURCE_DSN, "source-dsn", 0, ARG_TEXT, RUN_COMMANDS, false},
-    {OPT_AS_OF, "as-of", 0, ARG_TEXT, RUN_COMMANDS, true},
+    {OPT_AS_OF, "as-of", 0, ARG_TEXT, RUN_COMMANDS | BIT(CMD_STATUS), true},
     {OPT_LOOKBACK, "lookback", 0, ARG_INTEGER, BIT(CMD_NIGHTLY), true},
     {OPT_FROM, "from", 0, ARG_TEXT, BIT(CMD_BACKFILL), true},
     {OPT_TO, "to", 0, ARG_TEXT, BIT(CMD_BACKFILL), true},
@@ -80,16 +92,25 @@ static const struct option_def options[] = {
     {OPT_LOG_FORMAT, "log-format", 0, ARG_TEXT, ANYWHERE, true},
     {OPT_QUIET, "quiet", 'q', ARG_FLAG, ANYWHERE, true},
     {OPT_VERBOSE, "verbose", 'v', ARG_FLAG, ANYWHERE, true},
-    {OPT_HELP, "help", 'h', ARG_FLAG, ANYWHERE, false},
+    {OPT_HELP, "help", '?', ARG_FLAG, ANYWHERE, false},
     {OPT_VERSION, "version", 'V', ARG_FLAG, ANYWHERE, false},
+    {OPT_CHECK, "check", 0, ARG_FLAG, BIT(CMD_MIGRATE), false},
+    {OPT_METRICS_FILE, "metrics-file", 0, ARG_TEXT, RUN_COMMANDS, true},
+    {OPT_FORMAT, "format", 0, ARG_TEXT, BIT(CMD_STATUS), false},
 };
 #define N_OPTIONS ((int) (sizeof options / sizeof options[0]))
 
 struct cli {
     enum command command;
     const char *job_path;       /* run FILE */
+    struct db_target target;    /* --dsn, -d, -h, -p, -U */
+    char *conninfo;             /* what they make with $DATABASE_URL: job.dsn */
     struct job_options job;
     bool have_from, have_to, quiet, verbose, json;
+    bool check;                 /* migrate --check */
+    bool status_json;           /* status --format json */
+    bool stamp;                 /* stderr is not a terminal: log lines start with the time */
+    const char *metrics_path;   /* --metrics-file */
     char message[1200];         /* a usage error, without the "devpulse-etl: " */
 };
 
@@ -101,15 +122,24 @@ usage(FILE *out)
     fputs("devpulse-etl: DevPulse analytics snapshots and goals, computed from PostgreSQL.\n"
           "\n"
           "Usage:\n"
-          "  devpulse-etl migrate                      apply sql/ to the database (idempotent)\n"
+          "  devpulse-etl migrate  [--check]           apply sql/ to the database (idempotent)\n"
           "  devpulse-etl nightly  [--as-of TS] [--lookback N]\n"
           "  devpulse-etl backfill --from DATE --to DATE [--as-of TS] [--overwrite] [--dry-run]\n"
           "  devpulse-etl backfill --resume [--from DATE --to DATE]\n"
           "  devpulse-etl goals    [--as-of TS]\n"
           "  devpulse-etl run JOB.json [OPTION...]     a job file: a command and its options\n"
+          "  devpulse-etl status [--format text|json] [--as-of TS]\n"
+          "                                            runs now, last runs, failures, freshness\n"
+          "\n"
+          "Connection options (each parameter from the first that sets it: --dsn, the\n"
+          "options below, $DATABASE_URL, libpq's PG* variables):\n"
+          "  --dsn DSN            connection string or URI of the database\n"
+          "  -d, --dbname DBNAME  database name, or a connection string (as in psql)\n"
+          "  -h, --host HOST      server host or socket directory\n"
+          "  -p, --port PORT      server port\n"
+          "  -U, --username USER  database user name\n"
           "\n"
           "Options:\n"
-          "  --dsn DSN            database (default: $DATABASE_URL, else libpq's PG* variables)\n"
           "  --source-dsn DSN     read the source tables from this server, e.g. a read\n"
           "                       replica (default: $DEVPULSE_SOURCE_URL, else --dsn's)\n"
           "  --as-of TS           the run's instant, e.g. 2026-11-25T03:00:00Z (default: now);\n"
@@ -119,6 +149,8 @@ usage(FILE *out)
           "  --from, --to DATE    backfill: the days YYYY-MM-DD to write, both included\n"
           "  --overwrite          backfill: replace existing rows (default: keep them)\n"
           "  --dry-run            backfill: compute and report, write nothing\n"
+          "  --check              migrate: change nothing, list what migrate would do\n"
+          "                       (exit 4 when there is something)\n"
           "  --resume             backfill: continue the last unfinished backfill (of this\n"
           "                       range, when given) where its committed batches end\n"
           "  --workers N          connections reading the source tables (default: cores)\n"
@@ -130,14 +162,18 @@ usage(FILE *out)
           "                       failure, with backoff (default 3)\n"
           "  --keep-days N        keep N days of the run ledger (default 90)\n"
           "  --shard K/N          only the subjects whose id hashes to shard K of N\n"
+          "  --metrics-file PATH  write the run's figures for Prometheus (node_exporter's\n"
+          "                       textfile collector) to PATH, replaced whole\n"
+          "  --format FMT         status: text (default) or json\n"
           "  --log-format FMT     text (default) or json: one JSON object per line\n"
           "  -q, --quiet          print errors only\n"
           "  -v, --verbose        print every warning id\n"
-          "  -h, --help           this text\n"
+          "  -?, --help           this text\n"
           "  -V, --version        the version\n"
           "\n"
           "Exit status: 0 done and committed, 1 failed (nothing half written),\n"
           "2 usage error or bad job file, 3 another run holds the lock,\n"
+          "4 migrate --check: migrate has changes to make,\n"
           "130/143 stopped by SIGINT/SIGTERM (rolled back; backfill --resume goes on).\n", out);
 }
 
@@ -213,28 +249,12 @@ find_long(const char *name, size_t len)
 }
 
 static const struct option_def *
-find_option(const char *arg, const char **value)
+find_short(char c)
 {
-    const char *eq;
-
-    *value = NULL;
-    if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0' && arg[2] == '\0') {
-        for (int i = 0; i < N_OPTIONS; i++)
-            if (options[i].short_name == arg[1])
-                return &options[i];
-        return NULL;
-    }
-    if (strncmp(arg, "--", 2) != 0)
-        return NULL;
-    if ((eq = strchr(arg, '=')) != NULL) {
-        const struct option_def *opt = find_long(arg + 2, (size_t) (eq - arg - 2));
-
-        if (opt == NULL || opt->kind == ARG_FLAG)
-            return NULL;
-        *value = eq + 1;
-        return opt;
-    }
-    return find_long(arg + 2, strlen(arg + 2));
+    for (int i = 0; i < N_OPTIONS; i++)
+        if (c != '\0' && options[i].short_name == c)
+            return &options[i];
+    return NULL;
 }
 
 static bool
@@ -285,6 +305,28 @@ parse_shard(const char *s, int *k, int *n)
     return true;
 }
 
+/* A port, or libpq's comma-separated list of them (one per host). */
+static bool
+parse_ports(const char *s)
+{
+    char part[8];
+    long n;
+
+    for (const char *p = s;; p++) {
+        size_t len = strcspn(p, ",");
+
+        if (len == 0 || len >= sizeof part)
+            return false;
+        memcpy(part, p, len);
+        part[len] = '\0';
+        if (!parse_whole(part, 1, 65535, &n))
+            return false;
+        p += len;
+        if (*p == '\0')
+            return true;
+    }
+}
+
 /* Applies one option with its value; returns EXIT_OK or EXIT_USAGE. */
 static int
 apply_option(struct cli *cli, const struct option_def *opt, const char *value)
@@ -294,7 +336,21 @@ apply_option(struct cli *cli, const struct option_def *opt, const char *value)
 
     switch (opt->id) {
     case OPT_DSN:
-        job->dsn = value;
+        cli->target.dsn = value;
+        break;
+    case OPT_DBNAME:
+        cli->target.dbname = value;
+        break;
+    case OPT_HOST:
+        cli->target.host = value;
+        break;
+    case OPT_PORT:
+        if (value[0] != '\0' && !parse_ports(value))
+            return usage_error(cli, "invalid --port \"%s\": expected a port number, 1 to 65535", value);
+        cli->target.port = value;
+        break;
+    case OPT_USERNAME:
+        cli->target.user = value;
         break;
     case OPT_SOURCE_DSN:
         job->source_dsn = value;
@@ -358,9 +414,10 @@ apply_option(struct cli *cli, const struct option_def *opt, const char *value)
             return usage_error(cli, "invalid --shard \"%s\": expected K/N with 1 <= K <= N <= 1024", value);
         break;
     case OPT_LOG_FORMAT:
+    case OPT_FORMAT:
         if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
-            return usage_error(cli, "invalid --log-format \"%s\": expected text or json", value);
-        cli->json = strcmp(value, "json") == 0;
+            return usage_error(cli, "invalid --%s \"%s\": expected text or json", opt->name, value);
+        *(opt->id == OPT_FORMAT ? &cli->status_json : &cli->json) = strcmp(value, "json") == 0;
         break;
     case OPT_QUIET:
         cli->quiet = true;
@@ -372,8 +429,16 @@ apply_option(struct cli *cli, const struct option_def *opt, const char *value)
         usage(stdout);
         exit(EXIT_OK);
     case OPT_VERSION:
-        puts("devpulse-etl " VERSION);
+        puts("devpulse-etl " DEVPULSE_VERSION);
         exit(EXIT_OK);
+    case OPT_CHECK:
+        cli->check = true;
+        break;
+    case OPT_METRICS_FILE:
+        if (value[0] == '\0')
+            return usage_error(cli, "%s", "invalid --metrics-file \"\": expected a file name");
+        cli->metrics_path = value;
+        break;
     }
     return EXIT_OK;
 }
@@ -436,7 +501,7 @@ apply_job_entry(struct cli *cli, const struct jobfile *jf, const struct jobfile_
     if (strcmp(e->key, "command") == 0 || strcmp(e->key, "description") == 0)
         return EXIT_OK;
     if (opt == NULL || !opt->in_job_file) {
-        if (strcmp(e->key, "dsn") == 0 || strcmp(e->key, "source-dsn") == 0)
+        if (opt != NULL && opt->id != OPT_HELP && opt->id != OPT_VERSION)
             return usage_error(cli, "%s:%d:%d: \"%s\" does not belong in a job file: pass the"
                                " database by DATABASE_URL (or DEVPULSE_SOURCE_URL), in an"
                                " environment file", jf->path, e->line, e->column, e->key);
@@ -491,32 +556,116 @@ apply_job_file(struct cli *cli, struct jobfile *jf)
 
 /* ---------------------------------------------------------------- parsing */
 
+/*
+ * The command line, read as getopt_long reads it: options and words in any
+ * order, a long option's value after "=" or in the next argument, short
+ * options grouped ("-qv") with a value attached ("-p5432") or in the next
+ * argument, and "--" ending the options.
+ */
+struct arg_reader {
+    int argc;
+    char **argv;
+    int next;                   /* the next argument */
+    const char *group;          /* the rest of a group of short options, or NULL */
+    bool words_only;            /* after "--" */
+};
+
+struct arg {
+    const struct option_def *opt;   /* NULL: a word (or the end, when value is NULL) */
+    const char *value;              /* the word, or the option's value (NULL for a flag) */
+    char spelled[64];               /* the option as written, for messages */
+};
+
+static int
+option_value(struct cli *cli, struct arg_reader *r, struct arg *a)
+{
+    if (a->opt->kind == ARG_FLAG)
+        return EXIT_OK;
+    if (r->next >= r->argc)
+        return usage_error(cli, "option \"%s\" needs a value", a->spelled);
+    a->value = r->argv[r->next++];
+    return EXIT_OK;
+}
+
+static int
+read_long(struct cli *cli, struct arg_reader *r, const char *arg, struct arg *a)
+{
+    const char *eq = strchr(arg, '=');
+    size_t len = eq != NULL ? (size_t) (eq - arg) : strlen(arg);
+
+    snprintf(a->spelled, sizeof a->spelled, "%.*s", (int) len, arg);
+    if ((a->opt = find_long(arg + 2, len - 2)) == NULL)
+        return usage_error(cli, "unknown option \"%s\"", arg);
+    if (eq == NULL)
+        return option_value(cli, r, a);
+    if (a->opt->kind == ARG_FLAG)
+        return usage_error(cli, "option \"%s\" takes no value", a->spelled);
+    a->value = eq + 1;
+    return EXIT_OK;
+}
+
+/* The next word or option; a->opt and a->value NULL at the end. */
+static int
+read_arg(struct cli *cli, struct arg_reader *r, struct arg *a)
+{
+    const char *arg;
+
+    memset(a, 0, sizeof *a);
+    if (r->group == NULL) {
+        for (;;) {
+            if (r->next >= r->argc)
+                return EXIT_OK;
+            arg = r->argv[r->next++];
+            if (r->words_only || strcmp(arg, "--") != 0)
+                break;
+            r->words_only = true;
+        }
+        if (r->words_only || arg[0] != '-' || arg[1] == '\0') {
+            a->value = arg;
+            return EXIT_OK;
+        }
+        if (arg[1] == '-')
+            return read_long(cli, r, arg, a);
+        r->group = arg + 1;
+    }
+    snprintf(a->spelled, sizeof a->spelled, "-%c", *r->group);
+    a->opt = find_short(*r->group++);
+    if (*r->group == '\0')
+        r->group = NULL;
+    if (a->opt == NULL)
+        return usage_error(cli, "unknown option \"%s\"", a->spelled);
+    if (a->opt->kind != ARG_FLAG && r->group != NULL) {
+        a->value = r->group;        /* -p5432 */
+        r->group = NULL;
+        return EXIT_OK;
+    }
+    return option_value(cli, r, a);
+}
+
 /* The command and, for `run`, the job file, before any option is applied. */
 static int
 find_command_word(int argc, char **argv, struct cli *cli)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value;
-        const struct option_def *opt;
+    struct arg_reader r = {argc, argv, 1, NULL, false};
+    struct arg a;
+    int status;
 
-        if (arg[0] != '-' || arg[1] == '\0') {
+    while ((status = read_arg(cli, &r, &a)) == EXIT_OK && (a.opt != NULL || a.value != NULL)) {
+        if (a.opt == NULL) {
             if (cli->command == CMD_RUN && cli->job_path == NULL) {
-                cli->job_path = arg;
+                cli->job_path = a.value;
                 continue;
             }
             if (cli->command != CMD_NONE)
-                return usage_error(cli, "unexpected argument \"%s\"", arg);
-            if ((cli->command = find_command(arg)) == CMD_NONE)
-                return usage_error(cli, "unknown command \"%s\"", arg);
-            continue;
+                return usage_error(cli, "unexpected argument \"%s\"", a.value);
+            if ((cli->command = find_command(a.value)) == CMD_NONE)
+                return usage_error(cli, "unknown command \"%s\"", a.value);
+        } else if (a.opt->id == OPT_HELP || a.opt->id == OPT_VERSION) {
+            return apply_option(cli, a.opt, NULL);
         }
-        if ((opt = find_option(arg, &value)) == NULL)
-            return usage_error(cli, "unknown option \"%s\"", arg);
-        if (opt->id == OPT_HELP || opt->id == OPT_VERSION)
-            return apply_option(cli, opt, NULL);
-        if (opt->kind != ARG_FLAG && value == NULL)
-            i++;
     }
+    if (status != EXIT_OK)
+        return status;
     if (cli->command == CMD_NONE)
         return usage_error(cli, "%s", "no command given");
     if (cli->command == CMD_RUN && cli->job_path == NULL)
@@ -529,30 +678,23 @@ find_command_word(int argc, char **argv, struct cli *cli)
 static int
 apply_command_line(int argc, char **argv, struct cli *cli, enum command word)
 {
+    struct arg_reader r = {argc, argv, 1, NULL, false};
     bool seen_command = false;
+    struct arg a;
     int status;
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value;
-        const struct option_def *opt;
-
-        if (arg[0] != '-' || arg[1] == '\0') {
+    while ((status = read_arg(cli, &r, &a)) == EXIT_OK && (a.opt != NULL || a.value != NULL)) {
+        if (a.opt == NULL) {
             seen_command = true;
             continue;
         }
-        opt = find_option(arg, &value);
-        if (!belongs(opt, seen_command ? cli->command : CMD_NONE))
-            return usage_error(cli, "option \"%s\" does not belong to %s", arg,
+        if (!belongs(a.opt, seen_command ? cli->command : CMD_NONE))
+            return usage_error(cli, "option \"%s\" does not belong to %s", a.spelled,
                                word == CMD_RUN ? "this job's command" : "this command");
-        if (opt->kind != ARG_FLAG && value == NULL) {
-            if (i + 1 >= argc)
-                return usage_error(cli, "option \"%s\" needs a value", arg);
-            value = argv[++i];
-        }
-        if ((status = apply_option(cli, opt, value)) != EXIT_OK)
+        if ((status = apply_option(cli, a.opt, a.value)) != EXIT_OK)
             return status;
     }
-    return EXIT_OK;
+    return status;
 }
 
 static int
@@ -612,12 +754,32 @@ wall_seconds(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+/* A JSON string of text from outside (server messages, names, paths):
+ * bytes that are not UTF-8 are escaped (utf8.h), so no line is ever lost. */
+static json_t *
+json_text(const char *s)
+{
+    json_t *v;
+    char *safe;
+
+    if (s == NULL)
+        return json_null();
+    if ((v = json_string(s)) != NULL)
+        return v;
+    safe = utf8_escape(s);
+    v = json_string(safe != NULL ? safe : "(out of memory)");
+    free(safe);
+    return v;
+}
+
 /* One JSON object on a line of out, with its time and event name. */
 static void
 emit_json(FILE *out, const char *level, const char *event, json_t *fields)
 {
     char *line;
 
+    if (fields == NULL)
+        fields = json_object();     /* json_pack failed: the event still shows */
     json_object_set_new(fields, "ts", json_real(wall_seconds()));
     json_object_set_new(fields, "level", json_string(level));
     json_object_set_new(fields, "event", json_string(event));
@@ -630,13 +792,55 @@ emit_json(FILE *out, const char *level, const char *event, json_t *fields)
     json_decref(fields);
 }
 
+/* Log lines of a run on a file or pipe start with the time, ISO 8601 in UTC. */
 static void
-print_error(const struct cli *cli, const char *text)
+log_prefix(const struct cli *cli)
 {
-    if (cli->json)
-        emit_json(stderr, "error", "error", json_pack("{ss}", "message", text));
-    else
-        fprintf(stderr, "devpulse-etl: %s\n", text);
+    struct timespec ts;
+    struct tm tm;
+    char when[32];
+
+    if (!cli->stamp)
+        return;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr, "%s.%03ldZ ", when, ts.tv_nsec / 1000000);
+}
+
+static void log_line(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A line of text on stderr, after the time when it goes to a file or pipe. */
+static void
+log_line(const struct cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+
+    log_prefix(cli);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+/* The one error line; in JSON with the run's ledger id (null: none),
+ * the server's SQLSTATE (null: not from the server) and the exit status. */
+static void
+print_error(const struct cli *cli, const char *text, int64_t run_id, const char *sqlstate,
+            int exit_status)
+{
+    json_t *o;
+
+    if (!cli->json) {
+        log_line(cli, "devpulse-etl: %s\n", text);
+        return;
+    }
+    o = json_object();
+    json_object_set_new(o, "message", json_text(text));
+    json_object_set_new(o, "run_id", run_id > 0 ? json_integer(run_id) : json_null());
+    json_object_set_new(o, "sqlstate", sqlstate != NULL && sqlstate[0] != '\0' ?
+                        json_string(sqlstate) : json_null());
+    json_object_set_new(o, "exit_status", json_integer(exit_status));
+    emit_json(stderr, "error", "error", o);
 }
 
 static void
@@ -650,12 +854,13 @@ print_warnings(const struct cli *cli, const struct warnings *w)
             json_t *ids = json_array();
 
             for (size_t k = 0; k < shown; k++)
-                json_array_append_new(ids, json_string(w->items[i].ids[k]));
+                json_array_append_new(ids, json_text(w->items[i].ids[k]));
             emit_json(stderr, "warning", "warning",
-                      json_pack("{sssIso}", "reason", w->items[i].reason, "count", (json_int_t) n,
-                                "ids", ids));
+                      json_pack("{sosIso}", "reason", json_text(w->items[i].reason),
+                                "count", (json_int_t) n, "ids", ids));
             continue;
         }
+        log_prefix(cli);
         fprintf(stderr, "warning: %s (%zu): ", w->items[i].reason, n);
         for (size_t k = 0; k < shown; k++)
             fprintf(stderr, "%s%s", k ? ", " : "", w->items[i].ids[k]);
@@ -665,7 +870,6 @@ print_warnings(const struct cli *cli, const struct warnings *w)
     }
 }
 
-static const char *const phase_names[N_PHASES] = {"extract", "aggregate", "load", "goals"};
 static const char *const platform_order[4] = {"all", "devto", "github", "youtube"};
 static const char *const type_order[3] = {"daily", "weekly", "monthly"};
 
@@ -700,7 +904,7 @@ print_report_json(const struct cli *cli, const struct job_report *r)
                 json_object_set_new(rows, key, json_integer((json_int_t) r->snapshots.by_kind[p][t]));
             }
     for (int p = 0; p < N_PHASES; p++)
-        json_object_set_new(seconds, phase_names[p], json_real(r->seconds[p]));
+        json_object_set_new(seconds, job_phase_names[p], json_real(r->seconds[p]));
     json_object_set_new(o, "command", json_string(command_names[cli->command]));
     json_object_set_new(o, "dry_run", json_boolean(cli->job.dry_run));
     json_object_set_new(o, "run_id", json_integer(r->run_id));
@@ -775,7 +979,7 @@ print_report(const struct cli *cli, const struct job_report *r)
     printf("  warnings: %zu\n", warnings_count(&r->warnings));
     printf("  seconds:");
     for (int p = 0; p < N_PHASES; p++)
-        printf(" %s %.3f", phase_names[p], r->seconds[p]);
+        printf(" %s %.3f", job_phase_names[p], r->seconds[p]);
     printf("; %zu rows read; peak memory %ld MiB\n", rows_read(r), r->peak_rss_kb / 1024);
 }
 
@@ -832,25 +1036,54 @@ progress_json(const struct job_progress *p)
     if (p->event == JOB_EVENT_RETRY) {
         json_object_set_new(o, "attempt", json_integer(p->attempt));
         json_object_set_new(o, "retry_in", json_real(p->retry_in));
-        json_object_set_new(o, "detail", json_string(p->detail));
+        json_object_set_new(o, "detail", json_text(p->detail));
     }
     emit_json(stderr, p->event == JOB_EVENT_RETRY ? "warning" : "info", names[p->event], o);
 }
 
+/* The terminal's width in columns (80 when it does not say), read at each
+ * redraw, so a resized window gets a line of its new width. */
+static int
+terminal_columns(void)
+{
+    struct winsize ws;
+
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
+
+/*
+ * The bar takes what the text leaves of the line (30 at most, none under 5),
+ * and the line is cut to one column less than the terminal's width, so it
+ * never wraps: each \r redraw overwrites it, leaving no trail of lines.
+ */
 static void
 draw_bar(struct progress_view *v, const struct job_progress *p)
 {
-    int width = 30, filled = p->batches_total > 0 ? width * p->batches_done / p->batches_total : 0;
-    char bar[64], eta_text[32];
+    const char *cmd = command_names[v->cli->command];
+    int columns = terminal_columns(), width, filled;
+    char bar[32], eta_text[32], tail[160], line[256];
     double rps, eta;
 
     rates(p, &rps, &eta);
-    for (int i = 0; i < width; i++)
-        bar[i] = i < filled ? '#' : '-';
-    bar[width] = '\0';
     format_duration(eta, eta_text, sizeof eta_text);
-    fprintf(stderr, "\r%s [%s] batch %d/%d, %.0f rows/s, ETA %s \033[K",
-            command_names[v->cli->command], bar, p->batches_done, p->batches_total, rps, eta_text);
+    snprintf(tail, sizeof tail, " batch %d/%d, %.0f rows/s, ETA %s", p->batches_done,
+             p->batches_total, rps, eta_text);
+    width = columns - 1 - (int) (strlen(cmd) + 3 + strlen(tail));
+    width = width > 30 ? 30 : width;
+    if (width >= 5) {
+        filled = p->batches_total > 0 ? width * p->batches_done / p->batches_total : 0;
+        for (int i = 0; i < width; i++)
+            bar[i] = i < filled ? '#' : '-';
+        bar[width] = '\0';
+        snprintf(line, sizeof line, "%s [%s]%s", cmd, bar, tail);
+    } else {
+        snprintf(line, sizeof line, "%s%s", cmd, tail);
+    }
+    if ((int) strlen(line) > columns - 1)
+        line[columns > 1 ? columns - 1 : 0] = '\0';
+    fprintf(stderr, "\r%s\033[K", line);
     fflush(stderr);
     v->bar_drawn = true;
 }
@@ -889,19 +1122,19 @@ on_progress(const struct job_progress *p, void *arg)
     rates(p, &rps, &eta);
     switch (p->event) {
     case JOB_EVENT_WAITING:
-        fprintf(stderr, "devpulse-etl: %s: another run holds the lock; waiting up to %.0f s\n",
-                cmd, v->cli->job.wait_seconds);
+        log_line(v->cli, "devpulse-etl: %s: another run holds the lock; waiting up to %.0f s\n",
+                 cmd, v->cli->job.wait_seconds);
         break;
     case JOB_EVENT_STARTED:
         if (p->resumes)
-            fprintf(stderr, "devpulse-etl: %s: run %lld resumes run %lld after %d subject(s)\n",
-                    cmd, (long long) p->run_id, (long long) p->resumes, (int) p->subjects_done);
+            log_line(v->cli, "devpulse-etl: %s: run %lld resumes run %lld after %d subject(s)\n",
+                     cmd, (long long) p->run_id, (long long) p->resumes, (int) p->subjects_done);
         break;
     case JOB_EVENT_EXTRACTED:
         v->last_line = p->elapsed;
         if (v->cli->command == CMD_BACKFILL)
-            fprintf(stderr, "devpulse-etl: %s: run %lld: source read in %.1f s; %d batch(es) to go\n",
-                    cmd, (long long) p->run_id, p->elapsed, p->batches_total - p->batches_done);
+            log_line(v->cli, "devpulse-etl: %s: run %lld: source read in %.1f s; %d batch(es) to go\n",
+                     cmd, (long long) p->run_id, p->elapsed, p->batches_total - p->batches_done);
         break;
     case JOB_EVENT_BATCH:
         /* Under cron or systemd: a line every 10 seconds at most, and the last. */
@@ -909,43 +1142,151 @@ on_progress(const struct job_progress *p, void *arg)
             break;
         v->last_line = p->elapsed;
         format_duration(eta, eta_text, sizeof eta_text);
-        fprintf(stderr, "devpulse-etl: %s: run %lld: batch %d/%d, %d/%d subjects, %zu rows,"
-                " %.0f rows/s, ETA %s\n", cmd, (long long) p->run_id, p->batches_done,
-                p->batches_total, (int) p->subjects_done, (int) p->subjects_total,
-                p->rows_staged, rps, eta_text);
+        log_line(v->cli, "devpulse-etl: %s: run %lld: batch %d/%d, %d/%d subjects, %zu rows,"
+                 " %.0f rows/s, ETA %s\n", cmd, (long long) p->run_id, p->batches_done,
+                 p->batches_total, (int) p->subjects_done, (int) p->subjects_total,
+                 p->rows_staged, rps, eta_text);
         break;
     case JOB_EVENT_RETRY:
-        fprintf(stderr, "devpulse-etl: %s: attempt %d failed (%s); attempt %d in %.0f s\n",
-                cmd, p->attempt - 1, p->detail, p->attempt, p->retry_in);
+        log_line(v->cli, "devpulse-etl: %s: attempt %d failed (%s); attempt %d in %.0f s\n",
+                 cmd, p->attempt - 1, p->detail, p->attempt, p->retry_in);
         break;
     }
 }
 
 /* ---------------------------------------------------------------- commands */
 
+static void
+print_migrate_report(const struct cli *cli, const struct migrate_report *r)
+{
+    const char *cmd = cli->check ? "migrate --check" : "migrate";
+    json_t *changes, *notices;
+
+    if (cli->json) {
+        changes = json_array();
+        notices = json_array();
+        for (size_t i = 0; i < r->changes.n; i++)
+            json_array_append_new(changes, json_string(r->changes.items[i]));
+        for (size_t i = 0; i < r->notices.n; i++)
+            json_array_append_new(notices, json_string(r->notices.items[i]));
+        emit_json(stdout, "info", "report", json_pack("{sssbsoso}", "command", "migrate",
+                                                      "check", cli->check, "changes", changes,
+                                                      "notices", notices));
+        return;
+    }
+    if (cli->quiet)
+        return;
+    for (size_t i = 0; i < r->changes.n; i++)
+        printf("%s: %s%s\n", cmd, cli->check ? "would " : "", r->changes.items[i]);
+    for (size_t i = 0; i < r->notices.n; i++)
+        printf("%s: notice: %s\n", cmd, r->notices.items[i]);
+    if (r->changes.n == 0)
+        printf("%s: the database is up to date; nothing %s\n", cmd,
+               cli->check ? "to do" : "changed");
+    else if (cli->check)
+        printf("%s: %zu change(s) to make: run `devpulse-etl migrate`\n", cmd, r->changes.n);
+    else
+        printf("%s: %zu change(s) made\n", cmd, r->changes.n);
+}
+
 static int
 run_migrate(const struct cli *cli)
 {
     struct etl_error err;
+    struct migrate_report report;
     PGconn *conn = db_connect(cli->job.dsn, &err);
-    int applied;
+    int status = EXIT_OK;
 
-    if (conn == NULL) {
-        print_error(cli, err.text);
+    if (conn == NULL || db_require_session(conn, cli->job.dsn, &err) < 0) {
+        print_error(cli, err.text, 0, err.sqlstate, EXIT_FAILED);
+        db_close(conn);
         return EXIT_FAILED;
     }
-    if (migrate_apply(conn, &applied, &err) < 0) {
-        print_error(cli, cancel_requested() ? "migrate: cancelled; nothing was applied" : err.text);
-        db_close(conn);
-        return cancel_requested() ? 128 + cancel_requested() : EXIT_FAILED;
+    if (migrate_apply(conn, cli->check, &report, &err) < 0) {
+        status = cancel_requested() ? 128 + cancel_requested() : EXIT_FAILED;
+        print_error(cli, cancel_requested() ? "migrate: cancelled; nothing was applied" : err.text,
+                    0, err.sqlstate, status);
+    } else {
+        print_migrate_report(cli, &report);
+        if (cli->check && report.changes.n > 0)
+            status = EXIT_PENDING;
     }
-    if (cli->json)
-        emit_json(stdout, "info", "report", json_pack("{sssi}", "command", "migrate", "applied", applied));
-    else if (!cli->quiet)
-        printf(applied ? "migrate: applied %d migration(s)\n"
-                       : "migrate: the database is up to date%.0d\n", applied);
+    migrate_report_term(&report);
     db_close(conn);
-    return EXIT_OK;
+    return status;
+}
+
+static int
+run_status(const struct cli *cli)
+{
+    struct etl_error err;
+    PGconn *conn = db_connect(cli->job.dsn, &err);
+    char as_of[40], text[sizeof err.text + 16];
+    json_t *doc;
+
+    if (conn != NULL) {
+        if (cli->job.has_as_of)
+            cal_format_timestamp(cli->job.as_of, as_of);
+        if (status_read(conn, cli->job.has_as_of ? as_of : NULL, &doc, &err) == 0) {
+            cli_status_print(stdout, doc, cli->status_json);
+            json_decref(doc);
+            db_close(conn);
+            return EXIT_OK;
+        }
+        db_close(conn);
+    }
+    snprintf(text, sizeof text, "status: %s", err.text);
+    print_error(cli, text, 0, err.sqlstate, EXIT_FAILED);
+    return EXIT_FAILED;
+}
+
+/*
+ * --metrics-file: the run's figures, whatever its outcome, with the last
+ * success of its command and shard from the ledger (left out when a failed
+ * run left no row there: the server was not reached, so neither is the
+ * ledger, and connecting again would only wait as long once more).
+ * A file that cannot be written is a warning; the run's status stands.
+ */
+static void
+write_metrics(const struct cli *cli, const struct job_report *report, int exit_status,
+              double start, double end)
+{
+    struct promfile_run m;
+    struct strbuf text;
+    struct etl_error err;
+    PGconn *conn;
+    bool committed = !cli->job.dry_run && (exit_status == EXIT_OK || cli->command == CMD_BACKFILL);
+
+    memset(&m, 0, sizeof m);
+    m.command = command_names[cli->command];
+    m.shard = report->shard;
+    m.version = DEVPULSE_VERSION;
+    m.outcome = exit_status == EXIT_OK ? "succeeded" : exit_status == EXIT_BUSY ? "skipped"
+              : exit_status > 128 ? "cancelled" : "failed";
+    m.exit_status = exit_status;
+    m.start = start;
+    m.end = end;
+    m.report = report;
+    m.rows_written = committed ? (int64_t) (report->snapshots.inserted + report->snapshots.replaced) : 0;
+    m.goals_updated = exit_status == EXIT_OK ? (int64_t) report->goals_updated : 0;
+    if ((report->run_id > 0 || exit_status == EXIT_OK) &&
+        (conn = db_connect(cli->job.dsn, &err)) != NULL) {
+        if (status_last_success(conn, m.command, m.shard, &m.last_success, &m.has_last_success,
+                                &err) < 0)
+            m.has_last_success = false;
+        db_close(conn);
+    }
+    strbuf_init(&text);
+    promfile_format(&m, &text);
+    if (text.failed)
+        etl_fail(&err, "--metrics-file: out of memory");
+    if (text.failed || promfile_write(cli->metrics_path, text.data, text.len, &err) < 0) {
+        if (cli->json)
+            emit_json(stderr, "warning", "warning", json_pack("{so}", "reason", json_text(err.text)));
+        else
+            log_line(cli, "warning: %s\n", err.text);
+    }
+    strbuf_term(&text);
 }
 
 static int
@@ -955,7 +1296,8 @@ run_job(struct cli *cli)
     struct etl_error err;
     struct progress_view view = {cli, isatty(STDERR_FILENO) == 1, false, 0, -1};
     char text[sizeof err.text + 32];
-    int rc;
+    double start = wall_seconds();
+    int rc, status;
 
     if (cli->job.source_dsn == NULL && getenv("DEVPULSE_SOURCE_URL") != NULL &&
         getenv("DEVPULSE_SOURCE_URL")[0] != '\0')
@@ -964,6 +1306,7 @@ run_job(struct cli *cli)
                      : cli->command == CMD_BACKFILL ? JOB_BACKFILL : JOB_GOALS;
     cli->job.progress = on_progress;
     cli->job.progress_arg = &view;
+    cli->job.version = DEVPULSE_VERSION;
     rc = job_run(&cli->job, &report, &err);
     end_bar(&view);
     if (!cli->quiet && (rc == 0 || report.warnings.n > 0))
@@ -977,14 +1320,16 @@ run_job(struct cli *cli)
     } else if (rc == 0 && !cli->quiet) {
         print_report(cli, &report);
     }
+    status = rc == 0 ? EXIT_OK : rc == JOB_CANCELLED ? 128 + report.signal
+           : rc == JOB_BUSY ? EXIT_BUSY : EXIT_FAILED;
+    if (rc != 0) {
+        snprintf(text, sizeof text, "%s: %s", command_names[cli->command], err.text);
+        print_error(cli, text, report.run_id, err.sqlstate, status);
+    }
+    if (cli->metrics_path != NULL)
+        write_metrics(cli, &report, status, start, wall_seconds());
     job_report_term(&report);
-    if (rc == 0)
-        return EXIT_OK;
-    snprintf(text, sizeof text, "%s: %s", command_names[cli->command], err.text);
-    print_error(cli, text);
-    if (rc == JOB_CANCELLED)
-        return 128 + report.signal;
-    return rc == JOB_BUSY ? EXIT_BUSY : EXIT_FAILED;
+    return status;
 }
 
 /*
@@ -1037,7 +1382,16 @@ main(int argc, char **argv)
         jobfile_term(&jf);
         return status;
     }
-    status = cli.command == CMD_MIGRATE ? run_migrate(&cli) : run_job(&cli);
+    if (db_target_conninfo(&cli.target, &cli.conninfo) < 0) {
+        fputs("devpulse-etl: out of memory\n", stderr);
+        jobfile_term(&jf);
+        return EXIT_FAILED;
+    }
+    cli.job.dsn = cli.conninfo;
+    cli.stamp = isatty(STDERR_FILENO) != 1;
+    status = cli.command == CMD_MIGRATE ? run_migrate(&cli)
+           : cli.command == CMD_STATUS ? run_status(&cli) : run_job(&cli);
+    free(cli.conninfo);
     jobfile_term(&jf);
     return status;
 }

@@ -33,3 +33,9 @@ etl_error_retryable(const struct etl_error *err)
             return true;
     return false;
 }
+
+bool
+etl_error_recovery_conflict(const struct etl_error *err)
+{
+    return strcmp(err->sqlstate, "40001") == 0 || strstr(err->text, "conflict with recovery") != NULL;
+}

@@ -49,6 +49,8 @@
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 30000
 
+const char *const job_phase_names[N_PHASES] = {"extract", "aggregate", "load", "goals"};
+
 /*
  * The run lock: session advisory locks on (7236, 1), "devpulse", "runs".  An
  * unsharded run holds it exclusively; a shard holds it shared, plus
@@ -71,6 +73,7 @@ struct job_state {
     bool connected;             /* the last attempt got a connection */
     bool ever_connected;        /* some attempt did */
     char session[64];           /* "pid backend_start" of the session that held the lock */
+    int64_t blocked_by;         /* refused by the lock: the holder's run, by the ledger */
     bool ledger_closed;
     bool finished_nothing;      /* --resume: nothing left to do */
 };
@@ -100,7 +103,7 @@ struct run {
     int32_t first_subject;      /* backfill going on: the first subject not yet done */
     int n_parts;                /* partitions of the source (1: held whole) */
     int32_t *part_start;        /* partition p: subjects [part_start[p], part_start[p + 1]) */
-    struct extract_router router;
+    struct spill_router router;
     struct pipeline *pipe;      /* backfill with several loaders, while batches run */
     int batches_total;
     struct row_ids ids;
@@ -340,8 +343,8 @@ route_connections(struct run *run, struct etl_error *err)
             conns[u] = pairs[2 * i];
             parts[u++] = pairs[2 * i + 1];
         }
-    rc = extract_router_init(&run->router, run->n_parts, run->src.n_connections, conns, parts,
-                             u, err);
+    rc = spill_router_init(&run->router, run->n_parts, run->src.n_connections, conns, parts,
+                           u, err);
     free(pairs);
     free(conns);
     free(parts);
@@ -474,10 +477,12 @@ extract_all(struct run *run, struct etl_error *err)
 
     /* A read replica, when given, serves every read of the source. */
     run->reader = run->conn;
-    if (run->opts->source_dsn != NULL && (run->reader = db_connect(source_dsn, err)) == NULL) {
+    if (run->opts->source_dsn != NULL && ((run->reader = db_connect(source_dsn, err)) == NULL ||
+                                          db_require_session(run->reader, source_dsn, err) < 0)) {
         char detail[sizeof err->text];
 
         snprintf(detail, sizeof detail, "%s", err->text);
+        db_close(run->reader);
         run->reader = run->conn;
         return etl_fail(err, "source database (--source-dsn): %s", detail);
     }
@@ -485,7 +490,7 @@ extract_all(struct run *run, struct etl_error *err)
         return -1;
     if (scope_build(&run->src, &run->scope, &run->report->warnings, err) < 0 ||
         select_subjects(run, err) < 0 || plan_partitions(run, err) < 0) {
-        PQclear(PQexec(run->reader, "ROLLBACK"));
+        db_rollback_quietly(run->reader);
         return -1;
     }
     run->report->subjects = run->scope.n_subjects;
@@ -504,6 +509,22 @@ extract_all(struct run *run, struct etl_error *err)
         db_close(run->reader);
     run->reader = run->conn;
     return 0;
+}
+
+/* A read replica that cancels the read says why, and what prevents it;
+ * the error stays what it was for the retry (40001 or a lost session). */
+static void
+explain_recovery_conflict(const struct run *run, struct etl_error *err)
+{
+    struct etl_error was = *err;
+
+    if (run->opts->source_dsn == NULL || !etl_error_recovery_conflict(err))
+        return;
+    etl_fail(err, "the replica (--source-dsn) cancelled the read to replay the primary's changes,"
+             " a recovery conflict; on the replica, set hot_standby_feedback = on, or raise"
+             " max_standby_streaming_delay to more than a run's read takes: %s", was.text);
+    memcpy(err->sqlstate, was.sqlstate, sizeof err->sqlstate);
+    err->connection_lost = was.connection_lost;
 }
 
 /* Bytes a subject's batch share takes: its cells (at most, aggregate.c's
@@ -1009,12 +1030,14 @@ describe_holder(struct run *run, char *buf, size_t size)
                                  " ORDER BY id DESC LIMIT 1", 1, NULL, params, NULL, NULL, 0);
 
     buf[0] = '\0';
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        run->state->blocked_by = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         snprintf(buf, size, " (by the ledger, run %s, %s%s%s, started %s on %s, pid %s)",
                  PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
                  strcmp(PQgetvalue(res, 0, 2), "1/1") != 0 ? " shard " : "",
                  strcmp(PQgetvalue(res, 0, 2), "1/1") != 0 ? PQgetvalue(res, 0, 2) : "",
                  PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
+    }
     PQclear(res);
 }
 
@@ -1206,12 +1229,33 @@ find_resume(struct run *run, struct etl_error *err)
     return 0;
 }
 
+/* What the ledger row says about the run, from its options. */
+static void
+ledger_entry_of(const struct job_state *st, struct ledger_entry *e)
+{
+    static const char *const names[] = {"nightly", "backfill", "goals"};
+
+    memset(e, 0, sizeof *e);
+    e->command = names[st->opts.command];
+    e->shard = st->shard;
+    e->has_as_of = st->opts.has_as_of;
+    e->as_of = st->opts.as_of;
+    e->lookback = st->opts.command == JOB_NIGHTLY ? st->opts.lookback : 0;
+    e->has_range = st->opts.command == JOB_BACKFILL && st->opts.has_range;
+    e->from = st->opts.from;
+    e->to = st->opts.to;
+    e->overwrite = st->opts.overwrite;
+    e->dry_run = st->opts.dry_run;
+    e->resumes = st->report->resumed;
+    e->start = st->done;
+    e->version = st->opts.version;
+}
+
 /* The ledger row: a new one on the first attempt, the same one after. */
 static int
 open_ledger(struct run *run, struct etl_error *err)
 {
     struct job_state *st = run->state;
-    static const char *const names[] = {"nightly", "backfill", "goals"};
     struct ledger_entry e;
 
     if (ledger_recover(run->conn, st->shard, st->run_id, run->opts->keep_days > 0 ?
@@ -1223,20 +1267,19 @@ open_ledger(struct run *run, struct etl_error *err)
         return -1;
     if (st->finished_nothing)
         return 0;
-    memset(&e, 0, sizeof e);
-    e.command = names[st->opts.command];
-    e.shard = st->shard;
-    e.has_as_of = st->opts.has_as_of;
-    e.as_of = st->opts.as_of;
-    e.lookback = st->opts.command == JOB_NIGHTLY ? st->opts.lookback : 0;
-    e.has_range = st->opts.command == JOB_BACKFILL;
-    e.from = st->opts.from;
-    e.to = st->opts.to;
-    e.overwrite = st->opts.overwrite;
-    e.dry_run = st->opts.dry_run;
-    e.resumes = st->report->resumed;
-    e.start = st->done;
+    ledger_entry_of(st, &e);
     return ledger_open(run->conn, &e, &st->run_id, &st->as_of, err);
+}
+
+/* The number of subjects to do, committed at once so that `status` sees it
+ * while the run works.  The reads have ended their transaction here; were
+ * one still open, the count would wait rather than end it. */
+static int
+record_plan(struct run *run, struct etl_error *err)
+{
+    if (PQtransactionStatus(run->conn) != PQTRANS_IDLE)
+        return 0;
+    return ledger_plan(run->conn, run->state->run_id, run->report->subjects_in_shard, err);
 }
 
 static void
@@ -1245,7 +1288,7 @@ run_term(struct run *run)
     /* A batch still being written, after a failure elsewhere. */
     load_snapshots_abandon(run->conn, &run->pending);
     if (run->in_write_txn && PQstatus(run->conn) == CONNECTION_OK)
-        PQclear(PQexec(run->conn, "ROLLBACK"));
+        db_rollback_quietly(run->conn);
     /* The server drops a session's locks when its backend exits, which may
      * be a moment after we disconnect; a run started right after this one
      * must not find the lock still held. */
@@ -1258,7 +1301,7 @@ run_term(struct run *run)
     free(run->plan_of);
     free(run->in_shard);
     free(run->part_start);
-    extract_router_term(&run->router);
+    spill_router_term(&run->router);
     free(run->goals_by_subject);
     strbuf_term(&run->goal_lines);
     tz_table_term(&run->zones);
@@ -1302,7 +1345,9 @@ attempt(struct job_state *st, struct etl_error *err)
     if ((run.conn = db_connect(st->opts.dsn, err)) == NULL)
         return -1;
     st->connected = st->ever_connected = true;
-    if ((rc = migrate_check_current(run.conn, err)) < 0 || (rc = end_lost_session(&run, err)) < 0 ||
+    /* Before anything is locked or written: a transaction-mode pooler is refused. */
+    if ((rc = db_require_session(run.conn, st->opts.dsn, err)) < 0 ||
+        (rc = migrate_check_current(run.conn, err)) < 0 || (rc = end_lost_session(&run, err)) < 0 ||
         (rc = take_lock(&run, err)) < 0 || (rc = remember_session(&run, err)) < 0 ||
         (rc = open_ledger(&run, err)) < 0)
         goto out;
@@ -1312,10 +1357,13 @@ attempt(struct job_state *st, struct etl_error *err)
     st->report->as_of = st->as_of;
     report_progress(&run, JOB_EVENT_STARTED, st->done.subjects_done, 0);
     t0 = now_seconds();
-    if ((rc = extract_all(&run, err)) < 0)
+    if ((rc = extract_all(&run, err)) < 0) {
+        explain_recovery_conflict(&run, err);
         goto out;
+    }
     st->report->seconds[PHASE_EXTRACT] += now_seconds() - t0;
     if ((rc = check_cancel(err)) < 0 || (rc = plan_subjects(&run, err)) < 0 ||
+        (rc = record_plan(&run, err)) < 0 ||
         (rc = run_batches(&run, err)) < 0 || (rc = finish(&run, err)) < 0)
         goto out;
     rc = 0;
@@ -1327,23 +1375,36 @@ out:
     return rc;
 }
 
-/* Records a run's failure or cancellation, on a fresh connection if need be. */
+/*
+ * Records a run's failure, cancellation or refusal by the lock, on a fresh
+ * connection.  A run that never opened its row gets one already ended, as
+ * far as a connection allows: none when the server was never reached, nor
+ * when the schema or the role's rights are what failed.
+ */
 static void
 close_ledger_failed(struct job_state *st, const char *status, const char *error)
 {
     struct etl_error ignored;
     struct ledger_counts counts = ledger_counts_of(st);
+    struct ledger_entry e;
     PGconn *conn;
 
-    if (st->run_id == 0 || st->ledger_closed)
+    if (st->ledger_closed || (st->run_id == 0 && !st->ever_connected))
         return;
     /* The report counts only what is committed: backfill's finished batches. */
     counts.rows_written = (int64_t) (st->committed.inserted + st->committed.replaced);
     counts.goals_updated = 0;
     if ((conn = db_connect(st->opts.dsn, &ignored)) == NULL)
         return;     /* the next run marks it failed */
-    if (ledger_close(conn, st->run_id, status, error, &counts, &ignored) == 0)
+    if (st->run_id > 0 && ledger_close(conn, st->run_id, status, error, &counts, &ignored) == 0)
         st->ledger_closed = true;
+    if (st->run_id == 0) {
+        ledger_entry_of(st, &e);
+        e.resume = st->opts.resume;
+        if (ledger_record_unlocked(conn, &e, status, error, now_seconds() - st->started,
+                                   st->blocked_by, &st->report->run_id, &ignored) == 0)
+            st->ledger_closed = true;
+    }
     db_close(conn);
 }
 
@@ -1383,6 +1444,7 @@ job_run(const struct job_options *opts, struct job_report *report, struct etl_er
     st.started = now_seconds();
     snprintf(st.shard, sizeof st.shard, "%d/%d", opts->shards > 1 ? opts->shard : 1,
              opts->shards > 1 ? opts->shards : 1);
+    memcpy(report->shard, st.shard, sizeof report->shard);
     for (st.attempt = 1;; st.attempt++) {
         struct job_progress p;
 
@@ -1411,7 +1473,8 @@ job_run(const struct job_options *opts, struct job_report *report, struct etl_er
         rc = JOB_CANCELLED;
     }
     if (rc != 0)
-        close_ledger_failed(&st, rc == JOB_CANCELLED ? "cancelled" : "failed", err->text);
+        close_ledger_failed(&st, rc == JOB_CANCELLED ? "cancelled" : rc == JOB_BUSY &&
+                            st.run_id == 0 ? "skipped" : "failed", err->text);
     if (rc != 0 && opts->command == JOB_BACKFILL) {
         report->snapshots = st.committed;
         report->batches = st.batches_committed;

@@ -1,8 +1,9 @@
 /*
  * ledger.c: the run ledger devpulse_etl.runs.  See ledger.h.
  *
- * Entry points: ledger_recover, ledger_open, ledger_reattach,
- * ledger_find_resumable, ledger_progress, ledger_close.  Every value goes in
+ * Entry points: ledger_recover, ledger_open, ledger_record_unlocked,
+ * ledger_reattach, ledger_find_resumable, ledger_plan, ledger_progress,
+ * ledger_close.  Every value goes in
  * as a parameter; instants travel as microseconds since 2000-01-01 (the
  * engine's unit), converted by the server.
  */
@@ -15,6 +16,7 @@
 #include "calendar.h"
 #include "db.h"
 #include "ledger.h"
+#include "utf8.h"
 
 /* Microseconds since 2000-01-01 <-> timestamptz, in SQL. */
 #define TS_FROM_USECS(p) "(timestamptz '2000-01-01 00:00+00' + " p "::bigint * interval '1 microsecond')"
@@ -68,13 +70,20 @@ format_date_or_null(bool have, int32_t day, char *buf, const char **param)
     *param = buf;
 }
 
-int
-ledger_open(PGconn *conn, const struct ledger_entry *e, int64_t *run_id, int64_t *as_of,
-            struct etl_error *err)
+/*
+ * Inserts a run: with status NULL, 'running' (it holds the lock; as_of
+ * defaults to the server's now()); else already ended with that status and
+ * error, started `elapsed` seconds ago, and held_lock false.
+ */
+static int
+insert_run(PGconn *conn, const struct ledger_entry *e, const char *status, const char *error,
+           double elapsed, int64_t blocked_by, int64_t *run_id, int64_t *as_of,
+           struct etl_error *err)
 {
     char as_of_text[24], lookback[16], from[16], to[16], resumes[24], done[16], last[37],
-         host[256], pid[16];
-    const char *params[15];
+         host[256], pid[16], ago[32], blocked[24];
+    char *safe_error = error != NULL ? utf8_escape(error) : NULL;
+    const char *params[20];
     PGresult *res;
 
     snprintf(as_of_text, sizeof as_of_text, "%" PRId64, e->as_of);
@@ -82,6 +91,8 @@ ledger_open(PGconn *conn, const struct ledger_entry *e, int64_t *run_id, int64_t
     snprintf(resumes, sizeof resumes, "%" PRId64, e->resumes);
     snprintf(done, sizeof done, "%" PRId32, e->start.subjects_done);
     snprintf(pid, sizeof pid, "%d", (int) getpid());
+    snprintf(ago, sizeof ago, "%.6f", elapsed > 0 ? elapsed : 0);
+    snprintf(blocked, sizeof blocked, "%" PRId64, blocked_by);
     if (gethostname(host, sizeof host) != 0)
         host[0] = '\0';
     host[sizeof host - 1] = '\0';
@@ -101,24 +112,52 @@ ledger_open(PGconn *conn, const struct ledger_entry *e, int64_t *run_id, int64_t
     params[11] = e->start.has_last ? last : NULL;
     params[12] = host;
     params[13] = pid;
+    params[14] = e->version;
+    params[15] = status;
+    params[16] = error != NULL && safe_error == NULL ? "(out of memory)" : safe_error;
+    params[17] = ago;
+    params[18] = blocked_by > 0 ? blocked : NULL;
+    params[19] = e->resume ? "true" : "false";
     res = db_query(conn, "recording the run in the ledger",
                    "INSERT INTO devpulse_etl.runs (command, shard, as_of, options, resumes,"
-                   "  subjects_done, last_subject_kind, last_subject_id, client_host, client_pid)"
-                   " VALUES ($1, $2, coalesce(" TS_FROM_USECS("$3") ", now()),"
+                   "  subjects_done, last_subject_kind, last_subject_id, client_host, client_pid,"
+                   "  engine_version, status, error, started_at, ended_at, held_lock, blocked_by)"
+                   " VALUES ($1, $2, CASE WHEN $3::bigint IS NOT NULL THEN " TS_FROM_USECS("$3")
+                   "                      WHEN $16::text IS NULL THEN now() END,"
                    "  jsonb_strip_nulls(jsonb_build_object('lookback', $4::int,"
                    "    'from', $5::date, 'to', $6::date,"
                    "    'overwrite', CASE WHEN $7::bool THEN true END,"
                    "    'dry_run', CASE WHEN $8::bool THEN true END,"
-                   "    'resume', CASE WHEN $9::bigint IS NOT NULL THEN true END)),"
-                   "  $9::bigint, $10::int, $11, $12::uuid, nullif($13, ''), $14::int)"
-                   " RETURNING id, " USECS_FROM_TS("as_of"),
-                   14, params, PGRES_TUPLES_OK, err);
+                   "    'resume', CASE WHEN $9::bigint IS NOT NULL OR $20::bool THEN true END)),"
+                   "  $9::bigint, $10::int, $11, $12::uuid, nullif($13, ''), $14::int, $15,"
+                   "  coalesce($16, 'running'), $17, now() - $18::float8 * interval '1 second',"
+                   "  CASE WHEN $16::text IS NOT NULL THEN now() END, $16::text IS NULL, $19::bigint)"
+                   " RETURNING id, coalesce(" USECS_FROM_TS("as_of") ", 0)",
+                   20, params, PGRES_TUPLES_OK, err);
+    free(safe_error);
     if (res == NULL)
         return -1;
     *run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     *as_of = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
     PQclear(res);
     return 0;
+}
+
+int
+ledger_open(PGconn *conn, const struct ledger_entry *e, int64_t *run_id, int64_t *as_of,
+            struct etl_error *err)
+{
+    return insert_run(conn, e, NULL, NULL, 0, 0, run_id, as_of, err);
+}
+
+int
+ledger_record_unlocked(PGconn *conn, const struct ledger_entry *e, const char *status,
+                       const char *error, double elapsed, int64_t blocked_by, int64_t *run_id,
+                       struct etl_error *err)
+{
+    int64_t as_of;
+
+    return insert_run(conn, e, status, error, elapsed, blocked_by, run_id, &as_of, err);
 }
 
 int
@@ -167,7 +206,7 @@ ledger_find_resumable(PGconn *conn, const char *shard, bool has_range, int32_t f
                    "       coalesce((options->>'overwrite')::bool, false), " USECS_FROM_TS("as_of") ","
                    "       subjects_done, last_subject_kind, last_subject_id"
                    " FROM devpulse_etl.runs"
-                   " WHERE command = 'backfill' AND shard = $1"
+                   " WHERE command = 'backfill' AND shard = $1 AND held_lock"
                    "   AND NOT coalesce((options->>'dry_run')::bool, false)"
                    /* With a range: the last backfill of it, finished or not. */
                    "   AND ($2::date IS NULL OR ((options->>'from')::date = $2::date"
@@ -241,6 +280,7 @@ ledger_close(PGconn *conn, int64_t run_id, const char *status, const char *error
              const struct ledger_counts *counts, struct etl_error *err)
 {
     char id[24], text[5][24];
+    char *safe_error = error != NULL ? utf8_escape(error) : NULL;
     const char *params[8];
     PGresult *res;
 
@@ -248,7 +288,7 @@ ledger_close(PGconn *conn, int64_t run_id, const char *status, const char *error
     format_counts(counts, text);
     params[0] = id;
     params[1] = status;
-    params[2] = error;
+    params[2] = error != NULL && safe_error == NULL ? "(out of memory)" : safe_error;
     for (int i = 0; i < 5; i++)
         params[3 + i] = text[i];
     res = db_query(conn, "recording the outcome in the ledger",
@@ -257,5 +297,21 @@ ledger_close(PGconn *conn, int64_t run_id, const char *status, const char *error
                    " goals_updated = $6::bigint, warnings = $7::bigint, attempts = $8::int"
                    " WHERE id = $1::bigint",
                    8, params, PGRES_COMMAND_OK, err);
+    free(safe_error);
+    return res == NULL ? -1 : command_ok(res);
+}
+
+int
+ledger_plan(PGconn *conn, int64_t run_id, int32_t subjects_total, struct etl_error *err)
+{
+    char id[24], total[16];
+    const char *params[2] = {id, total};
+    PGresult *res;
+
+    snprintf(id, sizeof id, "%" PRId64, run_id);
+    snprintf(total, sizeof total, "%" PRId32, subjects_total);
+    res = db_query(conn, "recording the plan in the ledger",
+                   "UPDATE devpulse_etl.runs SET subjects_total = $2::int WHERE id = $1::bigint",
+                   2, params, PGRES_COMMAND_OK, err);
     return res == NULL ? -1 : command_ok(res);
 }

@@ -123,7 +123,7 @@ out_fail:
     pthread_mutex_unlock(&p->lock);
 out_rollback:
     if (in_txn && PQstatus(l->conn) == CONNECTION_OK)
-        PQclear(PQexec(l->conn, "ROLLBACK"));
+        db_rollback_quietly(l->conn);
 }
 
 static void *

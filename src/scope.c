@@ -321,10 +321,3 @@ scope_goal_subject(const struct source *src, const struct goal *g)
 {
     return g->workspace < 0 ? g->user : src->n_profiles + g->workspace;
 }
-
-void
-scope_subject_id(const struct source *src, const struct subject *s, char *buf)
-{
-    uuid_format(s->kind == SUBJECT_PERSONAL ? &src->profiles[s->entity].id
-                                            : &src->workspaces[s->entity].id, buf);
-}

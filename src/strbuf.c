@@ -106,15 +106,6 @@ strbuf_put_int128(char *p, __int128 v)
     return p + (tmp + sizeof tmp - t);
 }
 
-void
-strbuf_int64(struct strbuf *b, int64_t v)
-{
-    char *p = strbuf_room(b, STRBUF_INT64_MAX);
-
-    if (p != NULL)
-        strbuf_advance(b, strbuf_put_int64(p, v));
-}
-
 char *
 strbuf_room(struct strbuf *b, size_t n)
 {

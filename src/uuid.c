@@ -1,12 +1,11 @@
 /*
- * uuid.c: uuid text form, UUIDv7 generation and the uuid -> index map.
+ * uuid.c: uuid text form and the uuid -> index map.
  *
  * The map never grows: uuid_map_init sizes it for the expected number of keys
  * at a load factor of at most 1/2, which extract.c knows from the row counts.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "uuid.h"
 
@@ -71,56 +70,6 @@ int
 uuid_compare(const struct uuid *a, const struct uuid *b)
 {
     return memcmp(a->b, b->b, 16);
-}
-
-static uint64_t
-splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-void
-uuid7_init(struct uuid7_gen *g, uint64_t seed)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    g->last_ms = 0;
-    g->counter = 0;
-    g->rng = seed ^ (uint64_t) ts.tv_nsec ^ ((uint64_t) ts.tv_sec << 20);
-}
-
-void
-uuid7_next(struct uuid7_gen *g, struct uuid *out)
-{
-    struct timespec ts;
-    uint64_t ms, rnd;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-    if (ms <= g->last_ms) {
-        ms = g->last_ms;            /* clock went back or same ms: count on */
-        g->counter++;
-        if (g->counter >= (UINT64_C(1) << 12)) {
-            ms++;
-            g->counter = 0;
-        }
-    } else {
-        g->counter = 0;
-    }
-    g->last_ms = ms;
-    rnd = splitmix64(&g->rng);
-    for (int i = 0; i < 6; i++)
-        out->b[i] = (unsigned char) (ms >> (40 - 8 * i));
-    out->b[6] = (unsigned char) (0x70 | ((g->counter >> 8) & 0x0f));   /* version 7 */
-    out->b[7] = (unsigned char) (g->counter & 0xff);
-    out->b[8] = (unsigned char) (0x80 | ((rnd >> 56) & 0x3f));          /* variant 10 */
-    for (int i = 9; i < 16; i++)
-        out->b[i] = (unsigned char) (rnd >> (8 * (i - 9)));
 }
 
 static uint64_t

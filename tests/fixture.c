@@ -67,6 +67,12 @@ fx_db_create(struct fx_db *db)
 }
 
 void
+fx_db_create_empty(struct fx_db *db)
+{
+    create_from(db, "template0");
+}
+
+void
 fx_db_copy(struct fx_db *src, struct fx_db *copy)
 {
     PQfinish(src->conn);        /* a template database takes no other session */

@@ -19,6 +19,8 @@ struct fx_db {
 
 /* A new database copied from the template, with a connection to it. */
 void fx_db_create(struct fx_db *db);
+/* A new empty database (template0): nothing migrated, no reference. */
+void fx_db_create_empty(struct fx_db *db);
 void fx_db_drop(struct fx_db *db);
 /* A new database copied from src (its data included), with a connection. */
 void fx_db_copy(struct fx_db *src, struct fx_db *copy);

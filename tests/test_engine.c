@@ -133,6 +133,11 @@ Test(engine, rerun_is_identical)
     fx_generate(&db, 30, 60, 10, NULL);
     cr_assert_eq(fx_etl(&db, &out, "nightly --as-of 2025-12-30T10:00:00Z"), 0, "%s", out);
     free(out);
+    /* First, that there is something to rewrite: the first run wrote rows,
+     * and the right ones. */
+    cr_assert_gt(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 100);
+    cr_assert_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('2025-12-30T10:00:00Z', 3)"),
+                 0, "engine and reference differ after the first run");
     before = fx_text(&db, "SELECT md5(string_agg(id::text || metrics::text, ',' ORDER BY id))"
                           " FROM analytics_snapshots");
     cr_assert_eq(fx_etl(&db, &out, "nightly --as-of 2025-12-30T10:00:00Z"), 0, "%s", out);
@@ -149,20 +154,34 @@ Test(engine, rerun_is_identical)
 Test(engine, dry_run_writes_nothing)
 {
     struct fx_db db;
-    char *out, *goals_before, *goals_after;
+    char *out, *goals_before, *goals_after, *counts;
     const char *goals_sql = "SELECT md5(string_agg(g::text, ',' ORDER BY id)) FROM goals g";
+    const char *range = "--from 2025-11-01 --to 2025-12-31 --as-of 2025-12-31";
+    int64_t want = 0;
 
     fx_db_create(&db);
     fx_generate(&db, 20, 60, 11, NULL);
+    /* Where rows would be written: the reference has some for the range. */
+    want = fx_int(&db, "SELECT count(*) FROM ref.snapshots_backfill('2025-12-31', '2025-11-01',"
+                       " '2025-12-31')");
+    cr_assert_gt(want, 100);
     goals_before = fx_text(&db, goals_sql);
-    cr_assert_eq(fx_etl(&db, &out, "backfill --dry-run --from 2025-11-01 --to 2025-12-31"
-                                   " --as-of 2025-12-31"), 0, "%s", out);
+    cr_assert_eq(fx_etl(&db, &out, "backfill --dry-run %s", range), 0, "%s", out);
     cr_expect(strstr(out, "dry run") != NULL, "%s", out);
-    cr_expect(strstr(out, "would be inserted") != NULL, "%s", out);
+    /* It computed them all, and says it would insert them all. */
+    counts = fx_text(&db, "SELECT format('%s computed, %s would be inserted', n, n)"
+                          " FROM (SELECT count(*) n FROM ref.snapshots_backfill('2025-12-31',"
+                          " '2025-11-01', '2025-12-31')) r");
+    cr_expect(strstr(out, counts) != NULL, "expected \"%s\" in:\n%s", counts, out);
+    free(counts);
     free(out);
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
     goals_after = fx_text(&db, goals_sql);
     cr_expect_str_eq(goals_before, goals_after);
+    /* The same run without --dry-run writes them. */
+    cr_assert_eq(fx_etl(&db, &out, "backfill %s", range), 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), want);
     free(goals_before);
     free(goals_after);
     fx_db_drop(&db);

@@ -10,7 +10,8 @@
  * int64 limit, in snapshots of a person and of a workspace, and in goals
  * (count, percentage, workspace, `all`).  Values are compared with sums
  * worked out by hand (in the comments) and, row by row, with
- * tests/reference.sql, which computes in numeric.
+ * tests/reference.sql, which computes in numeric.  (The 128-bit digits and
+ * the percentages alone: tests/unit/test_metrics.c.)
  *
  * Data (all UTC; as of 2025-01-10 12:00, cutoff Jan 9; M32 = 2^31 - 1,
  * M64 = 2^63 - 1).  Workspace W of P1, P2 a member; each person has a
@@ -33,8 +34,6 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "metrics.h"
-#include "strbuf.h"
 
 #define AS_OF "2025-01-10T12:00:00Z"
 #define M32 "2147483647"
@@ -43,72 +42,6 @@
 #define P1 "00000000-0000-0000-0000-000000000101"
 #define P2 "00000000-0000-0000-0000-000000000102"
 #define W "00000000-0000-0000-0000-000000000301"
-
-/* ---------------------------------------------------------- without a server */
-
-static const char *
-int128_text(agg_sum v, char *buf)
-{
-    *strbuf_put_int128(buf, v) = '\0';
-    return buf;
-}
-
-Test(exact, int128_digits)
-{
-    char buf[STRBUF_INT128_MAX + 1];
-    agg_sum m64 = INT64_MAX, max = (agg_sum) (((unsigned __int128) 1 << 127) - 1);
-
-    cr_expect_str_eq(int128_text(0, buf), "0");
-    cr_expect_str_eq(int128_text(-1, buf), "-1");
-    cr_expect_str_eq(int128_text(m64, buf), "9223372036854775807");
-    cr_expect_str_eq(int128_text(-m64 - 1, buf), "-9223372036854775808");
-    cr_expect_str_eq(int128_text(m64 + 1, buf), "9223372036854775808");
-    cr_expect_str_eq(int128_text(-m64 - 2, buf), "-9223372036854775809");
-    cr_expect_str_eq(int128_text(2 * m64, buf), "18446744073709551614");
-    /* 10^19 and its neighbours: the groups of 19 digits */
-    cr_expect_str_eq(int128_text((agg_sum) 10000000000000000000u, buf), "10000000000000000000");
-    cr_expect_str_eq(int128_text((agg_sum) 10000000000000000000u - 1, buf), "9999999999999999999");
-    cr_expect_str_eq(int128_text((agg_sum) 10000000000000000000u * 10000000000000000000u + 7, buf),
-                     "100000000000000000000000000000000000007");
-    cr_expect_str_eq(int128_text(max, buf), "170141183460469231731687303715884105727");
-    cr_expect_str_eq(int128_text(-max - 1, buf), "-170141183460469231731687303715884105728");
-}
-
-/* round(100 * (v - b) / b, 2), half away from zero, exact at any size
- * (each expected value: the exact quotient, worked out by hand). */
-Test(exact, percentages)
-{
-    char buf[64];
-    agg_sum m64 = INT64_MAX;
-
-    metrics_percentage(m64, 1, buf, sizeof buf);            /* 100 * (2^63 - 2) */
-    cr_expect_str_eq(buf, "922337203685477580600.00");
-    metrics_percentage(m64, 3, buf, sizeof buf);            /* 100 * (2^63 - 4) / 3 = ...133.333 */
-    cr_expect_str_eq(buf, "307445734561825860133.33");
-    metrics_percentage(2 * m64, 3, buf, sizeof buf);        /* 100 * (2^64 - 5) / 3 = ...6.666 */
-    cr_expect_str_eq(buf, "614891469123651720366.67");
-    metrics_percentage(1, m64, buf, sizeof buf);            /* -100 + 100 / M64: -99.99999... */
-    cr_expect_str_eq(buf, "-100.00");
-    metrics_percentage(-m64, 2 * m64, buf, sizeof buf);     /* 100 * -3 M64 / 2 M64 = -150 */
-    cr_expect_str_eq(buf, "-150.00");
-    /* 2^31 channels at M64 (the most a subject can hold) against one */
-    metrics_percentage(m64 << 31, m64, buf, sizeof buf);    /* 100 * (2^31 - 1) */
-    cr_expect_str_eq(buf, "214748364700.00");
-    metrics_percentage(1, 8, buf, sizeof buf);              /* -87.5 */
-    cr_expect_str_eq(buf, "-87.50");
-    metrics_percentage(2, 3, buf, sizeof buf);              /* -33.333 */
-    cr_expect_str_eq(buf, "-33.33");
-    metrics_percentage(1, 3, buf, sizeof buf);              /* -66.666: away from zero */
-    cr_expect_str_eq(buf, "-66.67");
-    metrics_percentage(20001, 20000, buf, sizeof buf);      /* 0.005: half, away from zero */
-    cr_expect_str_eq(buf, "0.01");
-    metrics_percentage(19999, 20000, buf, sizeof buf);
-    cr_expect_str_eq(buf, "-0.01");
-    metrics_percentage(40001, 40000, buf, sizeof buf);      /* 0.0025 */
-    cr_expect_str_eq(buf, "0.00");
-}
-
-/* ------------------------------------------------------------ with a server */
 
 static void
 exact_data(struct fx_db *db)

@@ -53,6 +53,7 @@ static struct job_case job_cases[] = {
     {"{\"command\": \"migrate\"}", ":1:2: \"command\" must be \"nightly\", \"backfill\" or \"goals\""},
     {"{\"command\": \"nightly\", \"command\": \"goals\"}", "duplicate object key"},
     {"{\"command\": \"nightly\", \"dsn\": \"postgresql://u:pw@db/x\"}", "\"dsn\" does not belong in a job file"},
+    {"{\"command\": \"nightly\", \"host\": \"db.internal\"}", "\"host\" does not belong in a job file"},
     {"{\"command\": \"nightly\", \"description\": 7}", "\"description\" must be a string"},
     {"", "'[' or '{' expected near end of file"},
 };
@@ -108,6 +109,38 @@ Test(ops, shipped_job_files)
     fx_db_drop(&db);
 }
 
+/* The URL of jobs/devpulse-etl.env.example, with its `?` and `&`. */
+#define EXAMPLE_URL "postgresql://devpulse_etl_login@db.internal:5432/devpulse" \
+                    "?sslmode=verify-full&application_name=devpulse-etl-nightly"
+#define ENV_GENERATOR "/usr/lib/systemd/user-environment-generators/30-systemd-environment-d-generator"
+
+/* The shipped environment file reads the same in a shell (as the crontab
+ * example reads it) and in systemd.  systemd has no offline reader of a
+ * unit's EnvironmentFile= (systemd-analyze verify does not open it); its
+ * environment.d generator reads a file with the same parser
+ * (parse_env_file_internal in env-file.c: the same quoting and comments;
+ * it then expands $VAR, which the URL has none of), so it stands in. */
+Test(ops, shipped_env_file)
+{
+    char *out;
+    int rc;
+
+    rc = fx_shell(&out, "sh -c 'set -a; . %s/../jobs/devpulse-etl.env.example; set +a;"
+                        " printf \"%%s\\n\" \"$DATABASE_URL\"'", fx_tests_dir());
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect_str_eq(out, EXAMPLE_URL "\n");
+    free(out);
+    cr_assert_eq(access(ENV_GENERATOR, X_OK), 0, "%s not found: install systemd (Makefile DEB_PKGS)",
+                 ENV_GENERATOR);
+    rc = fx_shell(&out, "d=$(mktemp -d) && mkdir $d/environment.d &&"
+                        " cp %s/../jobs/devpulse-etl.env.example $d/environment.d/devpulse-etl.conf &&"
+                        " env -i XDG_CONFIG_HOME=$d HOME=$d " ENV_GENERATOR " | grep '^DATABASE_URL=';"
+                        " rc=$?; rm -rf $d; exit $rc", fx_tests_dir());
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect_str_eq(out, "DATABASE_URL=\"" EXAMPLE_URL "\"\n");
+    free(out);
+}
+
 /* ---------------------------------------------------------------- the lock */
 
 Test(ops, second_run_is_refused_or_waits)
@@ -161,7 +194,10 @@ Test(ops, concurrent_engines, .timeout = 300)
     cr_expect(strstr(out, "another devpulse-etl run holds the lock on this database (by the ledger,"
                           " run 1, backfill, started") != NULL, "%s", out);
     free(out);
-    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 1, "the second run left a row");
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 2);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE command = 'nightly'"
+                             " AND status = 'skipped' AND blocked_by = 1 AND NOT held_lock"),
+                 1, "the second run's row names the first");
     cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0);
     fx_db_drop(&db);
 }
@@ -425,4 +461,102 @@ Test(ops, source_from_another_database)
     cr_expect_eq(fx_goals_diff(&replica), 0);
     fx_db_drop(&replica);
     fx_db_drop(&primary);
+}
+
+/* ---------------------------------------------------------------- poolers */
+
+/* Runs `devpulse-etl ARGS` through a PgBouncer in pool_mode `mode` (tests/
+ * with-pgbouncer); in ARGS, $B is the bouncer's -h and -p. */
+static int
+through_bouncer(char **out, const char *mode, const char *args)
+{
+    return fx_shell(out, "%s/with-pgbouncer %s sh -c 'B=\"-h $BOUNCER_HOST -p $BOUNCER_PORT\";"
+                         " %s %s'", fx_tests_dir(), mode, fx_etl_path(), args);
+}
+
+#define POOLER_REFUSED "the connection goes through a transaction-mode pooler"
+
+/* A transaction-mode pooler is refused before the lock, the ledger or any
+ * write, with the connection to use instead; on the source too. */
+Test(ops, transaction_pooler_refused, .timeout = 120)
+{
+    struct fx_db db;
+    char args[512], *out, *goals_before, *goals_after;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 20, 60, 51, NULL);
+    goals_before = fx_goals_hash(&db);
+    snprintf(args, sizeof args, "$B -d %s nightly --as-of " AS_OF, db.name);
+    rc = through_bouncer(&out, "transaction", args);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, "devpulse-etl: nightly: " POOLER_REFUSED) != NULL &&
+              strstr(out, "session-mode pooler (on Supabase: port 5432)") != NULL, "%s", out);
+    free(out);
+    /* Refused before the lock: the ledger says so (issue 16), and that is all. */
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
+                             " AND NOT held_lock AND error LIKE '%%transaction-mode pooler%%'"), 1);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 1);
+    snprintf(args, sizeof args, "$B -d %s backfill --from 2025-11-01 --to 2025-12-31", db.name);
+    rc = through_bouncer(&out, "transaction", args);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, POOLER_REFUSED) != NULL, "%s", out);
+    free(out);
+    snprintf(args, sizeof args, "$B -d %s migrate", db.name);
+    rc = through_bouncer(&out, "transaction", args);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, POOLER_REFUSED) != NULL, "%s", out);
+    free(out);
+    /* The source behind the pooler: the run fails before it reads. */
+    snprintf(args, sizeof args, "--dsn dbname=%s nightly --as-of " AS_OF
+             " --source-dsn \"host=$BOUNCER_HOST port=$BOUNCER_PORT dbname=%s\"", db.name, db.name);
+    rc = through_bouncer(&out, "transaction", args);
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect(strstr(out, "source database (--source-dsn): " POOLER_REFUSED) != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
+    goals_after = fx_goals_hash(&db);
+    cr_expect_str_eq(goals_before, goals_after, "goals changed");
+    /* nightly and backfill through the pooler (refused before the lock), and
+     * the nightly that held the lock and read its source through it */
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
+                             " AND NOT held_lock AND error LIKE 'the connection goes through a"
+                             " transaction-mode pooler%%'"), 2);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'failed'"
+                             " AND held_lock AND error LIKE 'source database (--source-dsn): the"
+                             " connection goes through a transaction-mode pooler%%'"), 1);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs"), 3);
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                             " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"), 0);
+    free(goals_before);
+    free(goals_after);
+    fx_db_drop(&db);
+}
+
+/* A session-mode pooler gives each client a session of its own: the runs
+ * work through it and write the reference's rows. */
+Test(ops, session_pooler_works, .timeout = 120)
+{
+    struct fx_db db;
+    char args[512], *out;
+    int rc;
+
+    fx_db_create(&db);
+    fx_generate(&db, 20, 60, 52, NULL);
+    fx_expect_goals(&db, AS_OF);
+    snprintf(args, sizeof args, "$B -d %s migrate && %s $B -d %s nightly --as-of " AS_OF,
+             db.name, fx_etl_path(), db.name);
+    rc = through_bouncer(&out, "session", args);
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "migrate: the database is up to date") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
+    cr_expect_eq(fx_goals_diff(&db), 0);
+    fx_exec(&db, "TRUNCATE analytics_snapshots");
+    snprintf(args, sizeof args, "$B -d %s backfill " YEAR " --batch-memory 1", db.name);
+    rc = through_bouncer(&out, "session", args);
+    cr_expect_eq(rc, 0, "%s", out);
+    free(out);
+    cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0);
+    fx_db_drop(&db);
 }

@@ -297,3 +297,61 @@ Test(schema, checks_where_the_seed_fixes_values)
                  " '2025-01-01')");
     fx_db_drop(&db);
 }
+
+/* A table that has an equivalent CHECK constraint already (an earlier
+ * version made them inline, so under PostgreSQL's names) gets no second one. */
+Test(schema, equivalent_checks_are_kept)
+{
+    struct fx_db db;
+    char *out;
+
+    fx_db_create(&db);
+    fx_exec(&db, "ALTER TABLE github_repositories DROP CONSTRAINT devpulse_etl_stars_count_check,"
+                 " ADD CONSTRAINT github_repositories_stars_count_check CHECK (stars_count >= 0);"
+                 "ALTER TABLE monitors DROP CONSTRAINT devpulse_etl_sync_frequency_check,"
+                 " ADD CONSTRAINT monitors_sync_frequency_check CHECK (sync_frequency > 0);"
+                 "ALTER TABLE workspace_members DROP CONSTRAINT devpulse_etl_role_check,"
+                 " ADD CONSTRAINT workspace_members_role_check"
+                 " CHECK (role IN ('owner', 'admin', 'member'))");
+    cr_expect_eq(fx_etl(&db, &out, "migrate"), 0, "%s", out);
+    cr_expect(strstr(out, "up to date") != NULL, "%s", out);
+    free(out);
+    fx_exec(&db, "ALTER TABLE monitors DROP CONSTRAINT monitors_sync_frequency_check");
+    cr_expect_eq(fx_etl(&db, &out, "migrate"), 0, "%s", out);
+    cr_expect(strstr(out, "migrate: add CHECK (sync_frequency > 0) to monitors\n") != NULL, "%s", out);
+    free(out);
+    fx_db_drop(&db);
+}
+
+/* The policies an earlier version named engine_all and read_own_and_workspaces
+ * (names an app could use too) are renamed devpulse_etl_*; an app's policy of
+ * such a name is left alone. */
+Test(schema, renames_the_policies_of_earlier_versions)
+{
+    struct fx_db db;
+    char *out, *names;
+
+    fx_db_create(&db);
+    fx_exec(&db, "ALTER POLICY devpulse_etl_write ON goals RENAME TO engine_all;"
+                 "ALTER POLICY devpulse_etl_client_read ON goals RENAME TO read_own_and_workspaces;"
+                 "DROP POLICY devpulse_etl_read ON profiles;"
+                 "CREATE POLICY engine_all ON monitors USING (true);"
+                 "CREATE POLICY read_own_and_workspaces ON workspaces USING (owner_id = auth.uid())");
+    cr_expect_eq(fx_etl(&db, &out, "migrate --check"), 4, "%s", out);
+    cr_expect(strstr(out, "would rename policy engine_all on goals to devpulse_etl_write") != NULL, "%s", out);
+    cr_expect(strstr(out, "would create policy devpulse_etl_write on goals") == NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_etl(&db, &out, "migrate"), 0, "%s", out);
+    free(out);
+    names = fx_text(&db, "SELECT string_agg(tablename || '.' || policyname, ' ' ORDER BY tablename, policyname)"
+                         " FROM pg_policies WHERE tablename IN ('goals', 'monitors', 'workspaces', 'profiles')");
+    cr_expect_str_eq(names, "goals.devpulse_etl_client_read goals.devpulse_etl_write"
+                            " monitors.devpulse_etl_read monitors.engine_all"
+                            " profiles.devpulse_etl_read workspaces.devpulse_etl_read"
+                            " workspaces.read_own_and_workspaces");
+    free(names);
+    cr_expect_eq(fx_etl(&db, &out, "migrate"), 0, "%s", out);
+    cr_expect(strstr(out, "up to date") != NULL, "%s", out);
+    free(out);
+    fx_db_drop(&db);
+}

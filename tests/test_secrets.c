@@ -65,30 +65,31 @@ expect_hidden(const char *out, const char *where, const char *shape)
               "%s shows the password of %s:\n%s", where, shape, out);
 }
 
-/* --dsn and DATABASE_URL: nothing connects, exit 1, one line (text) or one
- * error event (JSON) saying the string does not parse, and no password. */
+/* --dsn, DATABASE_URL, and psql's -d (a connection string) or DATABASE_URL
+ * with psql's -h/-p: nothing connects, exit 1, one line (text) or one error
+ * event (JSON) saying the string cannot be used, and no password. */
 Test(secrets, main_dsn_in_text_and_json)
 {
     static const char *const formats[] = {"text", "json"};
+    static const char *const ways[] = {"--dsn", "DATABASE_URL", "DATABASE_URL with -p", "-d with -h"};
 
     for (int i = 0; i < N_SHAPES; i++)
         for (int f = 0; f < 2; f++)
-            for (int env = 0; env < 2; env++) {
+            for (int way = 0; way < 4; way++) {
                 char quoted[512], *out;
                 int rc;
 
                 sh_quote(shapes[i], quoted, sizeof quoted);
-                if (env)
-                    rc = fx_shell(&out, "DATABASE_URL=%s %s --log-format %s goals --as-of " AS_OF,
-                                  quoted, fx_etl_path(), formats[f]);
-                else
-                    rc = fx_shell(&out, "%s --dsn %s --log-format %s goals --as-of " AS_OF,
-                                  fx_etl_path(), quoted, formats[f]);
-                cr_expect_eq(rc, 1, "%s (%s, %s): exit %d\n%s", shapes[i], formats[f],
-                             env ? "DATABASE_URL" : "--dsn", rc, out);
+                rc = fx_shell(&out, "%s%s %s %s%s%s --log-format %s goals --as-of " AS_OF,
+                              way == 1 || way == 2 ? "DATABASE_URL=" : "",
+                              way == 1 || way == 2 ? quoted : "", fx_etl_path(),
+                              way == 0 ? "--dsn " : way == 2 ? "-p 5432" : way == 3 ? "-h localhost -d " : "",
+                              way == 0 || way == 3 ? quoted : "", "", formats[f]);
+                cr_expect_eq(rc, 1, "%s (%s, %s): exit %d\n%s", shapes[i], formats[f], ways[way],
+                             rc, out);
                 cr_expect(strstr(out, "cannot connect to the database: the connection string") != NULL,
-                          "%s (%s): %s", shapes[i], formats[f], out);
-                expect_hidden(out, env ? "DATABASE_URL" : "--dsn", shapes[i]);
+                          "%s (%s, %s): %s", shapes[i], formats[f], ways[way], out);
+                expect_hidden(out, ways[way], shapes[i]);
                 free(out);
             }
 }
@@ -150,9 +151,9 @@ static struct usage_case usage_cases[] = {
     {"nightly 'postgresql://alice:" HEAD "@localhost/db'", "unexpected argument \"...\""},
     {"nightly --dsnn='postgresql://alice:" HEAD "@localhost/db'", "unknown option \"--dsnn=...\""},
     {"migrate --source-dsn='postgresql://alice:" HEAD "@localhost/db'",
-     "option \"--source-dsn=...\" does not belong"},
+     "option \"--source-dsn\" does not belong"},
     {"nightly --as-of 'host=localhost password=" HEAD "'", "invalid --as-of \"...\""},
-    {"goals --lookback='password=" HEAD "'", "option \"--lookback=...\" does not belong"},
+    {"goals --lookback='password=" HEAD "'", "option \"--lookback\" does not belong"},
     {"'user=alice password=" HEAD "' goals", "unknown command \"...\""},
 };
 

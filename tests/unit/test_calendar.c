@@ -1,6 +1,7 @@
 /*
  * test_calendar.c: day numbers, ISO weeks, months, date and instant parsing.
- * Expected values are hand computed (and agree with PostgreSQL's date_trunc).
+ * Expected values are hand computed (and agree with PostgreSQL's date_trunc
+ * and date arithmetic).
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -63,6 +64,14 @@ static struct bucket_case bucket_cases[] = {
     {"2025-12-31", BUCKET_MONTHLY, "2025-12-01", "2025-12-31"},
     {"2025-04-01", BUCKET_MONTHLY, "2025-04-01", "2025-04-30"},
     {"1900-02-10", BUCKET_MONTHLY, "1900-02-01", "1900-02-28"},
+    {"2015-12-31", BUCKET_WEEKLY, "2015-12-28", "2016-01-03"},      /* ISO 2015-W53 */
+    {"2016-01-03", BUCKET_WEEKLY, "2015-12-28", "2016-01-03"},
+    {"2026-12-31", BUCKET_WEEKLY, "2026-12-28", "2027-01-03"},      /* ISO 2026-W53 */
+    {"2033-01-02", BUCKET_WEEKLY, "2032-12-27", "2033-01-02"},      /* ISO 2032-W53 */
+    {"2000-02-29", BUCKET_MONTHLY, "2000-02-01", "2000-02-29"},     /* 400-year leap */
+    {"2100-02-28", BUCKET_MONTHLY, "2100-02-01", "2100-02-28"},     /* century, not leap */
+    {"0001-01-01", BUCKET_WEEKLY, "0001-01-01", "0001-01-07"},      /* a Monday */
+    {"9999-12-31", BUCKET_MONTHLY, "9999-12-01", "9999-12-31"},
 };
 
 ParameterizedTestParameters(calendar, buckets)
@@ -175,4 +184,103 @@ ParameterizedTest(struct ts_case *c, calendar, parse_timestamp)
         cal_format_timestamp(ts, buf);
         cr_expect_str_eq(buf, c->utc, "\"%s\"", c->text);
     }
+}
+
+/* Day numbers at the ends of what PostgreSQL's date holds, and between. */
+struct ymd_case {
+    int y, m, d;
+    int32_t day;
+};
+
+static struct ymd_case ymd_cases[] = {
+    {2000, 1, 1, 0},
+    {1999, 12, 31, -1},
+    {1970, 1, 1, -10957},
+    {2024, 2, 29, 8825},
+    {1900, 3, 1, -36465},
+    {1, 1, 1, -730119},
+    {9999, 12, 31, 2921939},
+    {-4713, 11, 24, -2451545},          /* 4714-11-24 BC, PostgreSQL's first date */
+    {5874897, 12, 31, 2145031948},      /* its last */
+};
+
+ParameterizedTestParameters(calendar, day_numbers_at_extremes)
+{
+    return cr_make_param_array(struct ymd_case, ymd_cases, sizeof ymd_cases / sizeof ymd_cases[0]);
+}
+
+ParameterizedTest(struct ymd_case *c, calendar, day_numbers_at_extremes)
+{
+    int y, m, d;
+
+    cr_expect_eq(cal_day_from_ymd(c->y, c->m, c->d), c->day, "%d-%d-%d", c->y, c->m, c->d);
+    cal_ymd_from_day(c->day, &y, &m, &d);
+    cr_expect(y == c->y && m == c->m && d == c->d, "day %d: %d-%d-%d", c->day, y, m, d);
+}
+
+/* An instant's UTC day: a floor, also before 2000. */
+struct floor_case {
+    int64_t usecs;
+    int32_t day;
+};
+
+static struct floor_case floor_cases[] = {
+    {0, 0},
+    {1, 0},
+    {USECS_PER_DAY - 1, 0},
+    {USECS_PER_DAY, 1},
+    {-1, -1},
+    {-USECS_PER_DAY, -1},
+    {-USECS_PER_DAY - 1, -2},
+    {INT64_C(-211813488000000000), -2451545},   /* 4714-11-24 00:00 BC */
+};
+
+ParameterizedTestParameters(calendar, floor_day)
+{
+    return cr_make_param_array(struct floor_case, floor_cases,
+                               sizeof floor_cases / sizeof floor_cases[0]);
+}
+
+ParameterizedTest(struct floor_case *c, calendar, floor_day)
+{
+    cr_expect_eq(cal_floor_day(c->usecs), c->day, "%lld us", (long long) c->usecs);
+}
+
+/* The bucket after a bucket: month lengths, leap years, year ends. */
+struct next_case {
+    enum bucket_type type;
+    char start[11], next[11];
+};
+
+static struct next_case next_cases[] = {
+    {BUCKET_MONTHLY, "2024-01-01", "2024-02-01"},
+    {BUCKET_MONTHLY, "2024-02-01", "2024-03-01"},   /* 29 days */
+    {BUCKET_MONTHLY, "2023-02-01", "2023-03-01"},   /* 28 days */
+    {BUCKET_MONTHLY, "2024-04-01", "2024-05-01"},   /* 30 days */
+    {BUCKET_MONTHLY, "2024-12-01", "2025-01-01"},
+    {BUCKET_MONTHLY, "2100-02-01", "2100-03-01"},
+    {BUCKET_WEEKLY, "2026-12-28", "2027-01-04"},
+    {BUCKET_DAILY, "2024-02-28", "2024-02-29"},
+    {BUCKET_DAILY, "1999-12-31", "2000-01-01"},
+};
+
+ParameterizedTestParameters(calendar, next_bucket)
+{
+    return cr_make_param_array(struct next_case, next_cases, sizeof next_cases / sizeof next_cases[0]);
+}
+
+ParameterizedTest(struct next_case *c, calendar, next_bucket)
+{
+    cr_expect_eq(cal_bucket_next(c->type, day(c->start)), day(c->next), "%s after %s",
+                 cal_bucket_name(c->type), c->start);
+}
+
+Test(calendar, format_timestamp_before_2000)
+{
+    char buf[40];
+
+    cal_format_timestamp(-1, buf);
+    cr_expect_str_eq(buf, "1999-12-31 23:59:59.999999+00");
+    cal_format_timestamp(INT64_C(-960867740000000), buf);
+    cr_expect_str_eq(buf, "1969-07-20 20:17:40.000000+00");
 }
