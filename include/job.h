@@ -42,6 +42,16 @@ struct job_progress {
 
 typedef void job_progress_fn(const struct job_progress *p, void *arg);
 
+/* The defaults of the run's options, named once: job.c applies them and
+ * the usage text prints them (JOB_STR spells one as a string literal). */
+#define JOB_DEFAULT_LOOKBACK 3      /* nightly: days */
+#define JOB_DEFAULT_RETRIES 3
+#define JOB_DEFAULT_LOADERS 2       /* backfill: connections writing batches */
+#define JOB_DEFAULT_BATCH_MB 256    /* --batch-memory */
+#define JOB_DEFAULT_KEEP_DAYS 90    /* ledger rows kept */
+#define JOB_STR_(x) #x
+#define JOB_STR(x) JOB_STR_(x)
+
 struct job_options {
     enum job_command command;
     const char *dsn;            /* NULL: $DATABASE_URL or libpq's PG* variables */
@@ -54,11 +64,11 @@ struct job_options {
     bool overwrite, dry_run;    /* backfill */
     bool resume;                /* backfill: continue the last unfinished one */
     int workers;                /* connections reading the source; 0: one per core */
-    int loaders;                /* backfill: connections writing batches; 0: default (2) */
+    int loaders;                /* backfill: connections writing batches; 0: default */
     size_t batch_bytes;         /* memory for one batch of subjects; 0: default */
     double wait_seconds;        /* how long to wait for the run lock; 0: not at all */
     int retries;                /* new attempts after a lost connection or serialization failure */
-    int keep_days;              /* ledger rows kept; 0: default (90) */
+    int keep_days;              /* ledger rows kept; 0: default */
     int shard, shards;          /* this run takes shard `shard` (1-based) of `shards`; 0: all */
     const char *version;        /* the engine's build, recorded in the ledger; may be NULL */
     job_progress_fn *progress;  /* may be NULL */

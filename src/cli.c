@@ -145,7 +145,7 @@ usage(FILE *out)
           "  --as-of TS           the run's instant, e.g. 2026-11-25T03:00:00Z (default: now);\n"
           "                       without a zone offset TS is UTC\n"
           "  --lookback N         nightly: daily buckets of the N days ending at each\n"
-          "                       subject's cutoff day (default 3, at least 1)\n"
+          "                       subject's cutoff day (default " JOB_STR(JOB_DEFAULT_LOOKBACK) ", at least 1)\n"
           "  --from, --to DATE    backfill: the days YYYY-MM-DD to write, both included\n"
           "  --overwrite          backfill: replace existing rows (default: keep them)\n"
           "  --dry-run            backfill: compute and report, write nothing\n"
@@ -154,13 +154,16 @@ usage(FILE *out)
           "  --resume             backfill: continue the last unfinished backfill (of this\n"
           "                       range, when given) where its committed batches end\n"
           "  --workers N          connections reading the source tables (default: cores)\n"
-          "  --loaders N          backfill: connections writing batches at once (default 2)\n"
-          "  --batch-memory MB    memory for the batches in flight (default 256); the source\n"
+          "  --loaders N          backfill: connections writing batches at once (default "
+          JOB_STR(JOB_DEFAULT_LOADERS) ")\n"
+          "  --batch-memory MB    memory for the batches in flight (default "
+          JOB_STR(JOB_DEFAULT_BATCH_MB) "); the source\n"
           "                       rows held at once get a quarter, the rest waits in $TMPDIR\n"
           "  --wait SECONDS       wait this long for another run's lock (default: fail at once)\n"
           "  --retries N          new attempts after a lost connection or a serialization\n"
-          "                       failure, with backoff (default 3)\n"
-          "  --keep-days N        keep N days of the run ledger (default 90)\n"
+          "                       failure, with backoff (default " JOB_STR(JOB_DEFAULT_RETRIES) ")\n"
+          "  --keep-days N        keep N days of the run ledger (default "
+          JOB_STR(JOB_DEFAULT_KEEP_DAYS) ")\n"
           "  --shard K/N          only the subjects whose id hashes to shard K of N\n"
           "  --metrics-file PATH  write the run's figures for Prometheus (node_exporter's\n"
           "                       textfile collector) to PATH, replaced whole\n"
@@ -1366,8 +1369,8 @@ main(int argc, char **argv)
 
     memset(&cli, 0, sizeof cli);
     memset(&jf, 0, sizeof jf);
-    cli.job.lookback = 3;
-    cli.job.retries = 3;
+    cli.job.lookback = JOB_DEFAULT_LOOKBACK;
+    cli.job.retries = JOB_DEFAULT_RETRIES;
     /* Before any thread exists, so that SIGINT and SIGTERM reach only the
      * thread that turns them into a cancel request. */
     if (cancel_init() < 0) {

@@ -38,12 +38,10 @@
 #include "scope.h"
 #include "tz.h"
 
-#define DEFAULT_BATCH_BYTES ((size_t) 256 << 20)
+#define DEFAULT_BATCH_BYTES ((size_t) JOB_DEFAULT_BATCH_MB << 20)
 /* The source rows held at once get this fraction of the batch memory: with
  * a fixed share (not "whatever fits") the peak stays the same as users grow. */
 #define SOURCE_SHARE 4
-#define DEFAULT_KEEP_DAYS 90
-#define DEFAULT_LOADERS 2
 #define ROW_BYTES_ESTIMATE 700
 #define LOCK_POLL_MS 250
 #define BACKOFF_FIRST_MS 1000
@@ -939,7 +937,7 @@ run_batches(struct run *run, struct etl_error *err)
 {
     size_t budget = batch_budget(run->opts);
     bool commit_each = run->opts->command == JOB_BACKFILL && !run->opts->dry_run;
-    int loaders = run->opts->loaders > 0 ? run->opts->loaders : DEFAULT_LOADERS;
+    int loaders = run->opts->loaders > 0 ? run->opts->loaders : JOB_DEFAULT_LOADERS;
     struct ledger_position position = run->state->done;
     double t0;
     int rc = 0;
@@ -1259,7 +1257,7 @@ open_ledger(struct run *run, struct etl_error *err)
     struct ledger_entry e;
 
     if (ledger_recover(run->conn, st->shard, st->run_id, run->opts->keep_days > 0 ?
-                       run->opts->keep_days : DEFAULT_KEEP_DAYS, err) < 0)
+                       run->opts->keep_days : JOB_DEFAULT_KEEP_DAYS, err) < 0)
         return -1;
     if (st->run_id > 0)
         return ledger_reattach(run->conn, st->run_id, st->attempt, err);
