@@ -25,8 +25,8 @@ struct migration {
 };
 
 /* Generated from sql/ by tests/embed-sql, in file name order. */
-extern const struct migration migrations[];
-extern const int n_migrations;
+extern const struct migration migrate_files[];
+extern const int migrate_n_files;
 
 /* The key of the session advisory lock that serialises `migrate` runs
  * ("devpulse migrate"), as SQL text; apart from the run locks' keys. */

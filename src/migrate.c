@@ -52,8 +52,8 @@ migrate_report_term(struct migrate_report *report)
 static bool
 is_known(const char *name)
 {
-    for (int i = 0; i < n_migrations; i++)
-        if (strcmp(migrations[i].name, name) == 0)
+    for (int i = 0; i < migrate_n_files; i++)
+        if (strcmp(migrate_files[i].name, name) == 0)
             return true;
     return false;
 }
@@ -116,18 +116,18 @@ record_migrations(struct migrate_run *m)
     const char *params[1];
     PGresult *res;
 
-    for (int i = 0; i < n_migrations; i++)
-        if (!is_recorded(m->recorded, migrations[i].name))
+    for (int i = 0; i < migrate_n_files; i++)
+        if (!is_recorded(m->recorded, migrate_files[i].name))
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                     names[0] ? ", " : "", migrations[i].name);
+                     names[0] ? ", " : "", migrate_files[i].name);
     if (names[0] == '\0')
         return 0;
     if (!m->check) {
         char *items[64];
         int n = 0;
 
-        for (int i = 0; i < n_migrations && n < 64; i++)
-            items[n++] = (char *) migrations[i].name;
+        for (int i = 0; i < migrate_n_files && n < 64; i++)
+            items[n++] = (char *) migrate_files[i].name;
         if ((list = pgarray_text(items, n)) == NULL)
             return etl_fail(m->err, "migrate: out of memory");
         params[0] = list;
@@ -150,9 +150,9 @@ record_migrations(struct migrate_run *m)
 static int
 apply_files(struct migrate_run *m)
 {
-    for (int i = 0; i < n_migrations; i++)
-        for (int s = 0; s < migrations[i].n_steps; s++) {
-            const struct migration_step *st = &migrations[i].steps[s];
+    for (int i = 0; i < migrate_n_files; i++)
+        for (int s = 0; s < migrate_files[i].n_steps; s++) {
+            const struct migration_step *st = &migrate_files[i].steps[s];
 
             if (migrate_step(m, st->what, st->when, st->sql) < 0)
                 return -1;
@@ -255,10 +255,10 @@ migrate_check_current(PGconn *conn, struct etl_error *err)
         return -1;
     }
     rc = check_not_newer(recorded, err);
-    for (int i = 0; rc == 0 && i < n_migrations; i++)
-        if (!is_recorded(recorded, migrations[i].name))
+    for (int i = 0; rc == 0 && i < migrate_n_files; i++)
+        if (!is_recorded(recorded, migrate_files[i].name))
             rc = etl_fail(err, "the database lacks migration \"%s\": run `devpulse-etl migrate` first",
-                          migrations[i].name);
+                          migrate_files[i].name);
     PQclear(recorded);
     return rc;
 }
