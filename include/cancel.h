@@ -16,10 +16,15 @@
 
 #include <libpq-fe.h>
 
+#include "etl_error.h"
+
 int cancel_init(void);
 
 /* The signal number that asked the run to stop, or 0. */
 int cancel_requested(void);
+
+/* 0 when no stop was asked; else -1 with err "cancelled by SIGTERM" (or SIGINT). */
+int cancel_check(struct etl_error *err);
 
 /* Watches conn until cancel_unwatch(conn); both are no-ops before cancel_init. */
 void cancel_watch(PGconn *conn);

@@ -25,6 +25,18 @@ int etl_fail(struct etl_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
+ * Say where an error happened, or what to do about it, without losing what
+ * it was: etl_error_prefix puts the formatted text and ": " before err->text
+ * (whose end is cut if the whole does not fit); etl_error_suffix puts it
+ * after err->text (cut so that all of the suffix fits).  Both keep sqlstate
+ * and connection_lost, so a retry still sees a lost connection.  Return -1.
+ */
+int etl_error_prefix(struct etl_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int etl_error_suffix(struct etl_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
  * True for the failures a new attempt may get past: the connection was lost
  * (or the server is restarting: SQLSTATE class 08, 57P01-57P03), or the
  * transaction lost a serialization race (40001, 40P01).  Everything else,

@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "etl_error.h"
@@ -105,5 +106,15 @@ int ledger_progress(PGconn *conn, int64_t run_id, const struct ledger_position *
  * with bytes that are not UTF-8 escaped, utf8.h). */
 int ledger_close(PGconn *conn, int64_t run_id, const char *status, const char *error,
                  const struct ledger_counts *counts, struct etl_error *err);
+
+/*
+ * Who holds the run lock by the ledger, for the message of a run refused
+ * by it: the latest run still 'running' among those that can hold it for
+ * shard ("K/N", or "1/1": any).  Sets *run_id and writes
+ * " (by the ledger, run ID, COMMAND[ shard K/N], started ... on HOST, pid PID)"
+ * into buf; leaves both (buf "") when there is none or the query fails.
+ */
+void ledger_describe_holder(PGconn *conn, const char *shard, int64_t *run_id, char *buf,
+                            size_t size);
 
 #endif

@@ -57,4 +57,7 @@ void scope_term(struct scope *scope);
 /* The subject of a goal (personal or its workspace). */
 int32_t scope_goal_subject(const struct source *src, const struct goal *g);
 
+/* The id of a subject: its profile's, or its workspace's. */
+const struct uuid *scope_subject_uuid(const struct source *src, const struct subject *s);
+
 #endif

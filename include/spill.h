@@ -2,7 +2,7 @@
  * spill.h: source rows parked on disk by partition of subjects.
  *
  * When the source rows do not fit in memory at once, the subjects are split
- * into partitions (job.c), and extract_bulk writes each row to the spill file
+ * into partitions (plan.c), and extract_bulk writes each row to the spill file
  * (an unlinked temporary file in $TMPDIR) of every partition whose subjects
  * cover its connection; extract_load_part then reads one partition back.
  * Rows are opaque here: fixed-size records of a numbered table, each
@@ -23,6 +23,10 @@ struct spill_router {
     int32_t *parts;
     FILE **files;              /* per partition; NULL once dropped */
 };
+
+/* The most partitions a run may have: one file is open per partition, and
+ * they stay well inside the open-file limit (half of it, at most 4096). */
+int spill_max_parts(void);
 
 /* Builds the router from n_pairs (connection, partition) pairs, unique, and
  * creates one spill file per partition. */

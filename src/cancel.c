@@ -102,6 +102,17 @@ cancel_requested(void)
     return atomic_load(&requested);
 }
 
+int
+cancel_check(struct etl_error *err)
+{
+    int sig = cancel_requested();
+
+    if (sig == 0)
+        return 0;
+    return etl_fail(err, "cancelled by %s",
+                    sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal");
+}
+
 void
 cancel_watch(PGconn *conn)
 {

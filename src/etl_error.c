@@ -21,6 +21,43 @@ etl_fail(struct etl_error *err, const char *fmt, ...)
     return -1;
 }
 
+int
+etl_error_prefix(struct etl_error *err, const char *fmt, ...)
+{
+    char was[sizeof err->text];
+    size_t len;
+    va_list ap;
+
+    if (err == NULL)
+        return -1;
+    memcpy(was, err->text, sizeof was);
+    va_start(ap, fmt);
+    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    va_end(ap);
+    len = strlen(err->text);
+    snprintf(err->text + len, sizeof err->text - len, ": %s", was);
+    return -1;
+}
+
+int
+etl_error_suffix(struct etl_error *err, const char *fmt, ...)
+{
+    char suffix[sizeof err->text];
+    size_t keep;
+    va_list ap;
+
+    if (err == NULL)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(suffix, sizeof suffix, fmt, ap);
+    va_end(ap);
+    keep = sizeof err->text - 1 - strlen(suffix);
+    if (strlen(err->text) < keep)
+        keep = strlen(err->text);
+    snprintf(err->text + keep, sizeof err->text - keep, "%s", suffix);
+    return -1;
+}
+
 bool
 etl_error_retryable(const struct etl_error *err)
 {

@@ -3,7 +3,7 @@
  *
  * Entry points: ledger_recover, ledger_open, ledger_record_unlocked,
  * ledger_reattach, ledger_find_resumable, ledger_plan, ledger_progress,
- * ledger_close.  Every value goes in
+ * ledger_close, ledger_describe_holder.  Every value goes in
  * as a parameter; instants travel as microseconds since 2000-01-01 (the
  * engine's unit), converted by the server.
  */
@@ -314,4 +314,27 @@ ledger_plan(PGconn *conn, int64_t run_id, int32_t subjects_total, struct etl_err
                    "UPDATE devpulse_etl.runs SET subjects_total = $2::int WHERE id = $1::bigint",
                    2, params, PGRES_COMMAND_OK, err);
     return res == NULL ? -1 : command_ok(res);
+}
+
+void
+ledger_describe_holder(PGconn *conn, const char *shard, int64_t *run_id, char *buf, size_t size)
+{
+    const char *params[1] = {shard};
+    PGresult *res = PQexecParams(conn,
+                                 "SELECT id, command, shard, started_at::text,"
+                                 " coalesce(client_host, '?'), coalesce(client_pid::text, '?')"
+                                 " FROM devpulse_etl.runs WHERE status = 'running'"
+                                 "   AND ($1 = '1/1' OR shard IN ($1, '1/1'))"
+                                 " ORDER BY id DESC LIMIT 1", 1, NULL, params, NULL, NULL, 0);
+
+    buf[0] = '\0';
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        *run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        snprintf(buf, size, " (by the ledger, run %s, %s%s%s, started %s on %s, pid %s)",
+                 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                 strcmp(PQgetvalue(res, 0, 2), "1/1") != 0 ? " shard " : "",
+                 strcmp(PQgetvalue(res, 0, 2), "1/1") != 0 ? PQgetvalue(res, 0, 2) : "",
+                 PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
+    }
+    PQclear(res);
 }

@@ -321,3 +321,10 @@ scope_goal_subject(const struct source *src, const struct goal *g)
 {
     return g->workspace < 0 ? g->user : src->n_profiles + g->workspace;
 }
+
+const struct uuid *
+scope_subject_uuid(const struct source *src, const struct subject *s)
+{
+    return s->kind == SUBJECT_PERSONAL ? &src->profiles[s->entity].id
+                                       : &src->workspaces[s->entity].id;
+}

@@ -1,8 +1,9 @@
 /*
  * spill.c: the spill router and its files.
  *
- * Entry points: spill_router_init / spill_router_term, spill_write (from the
- * extracting threads), spill_scan and spill_drop (reading a partition back).
+ * Entry points: spill_max_parts, spill_router_init / spill_router_term,
+ * spill_write (from the extracting threads), spill_scan and spill_drop
+ * (reading a partition back).
  *
  * Invariants:
  * - A file is a sequence of blocks: a header (table, row size, row count),
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "spill.h"
@@ -27,6 +29,19 @@ struct spill_header {
     uint32_t row_size;
     uint64_t n;
 };
+
+/* One spill file is open per partition: stay well inside the open-file limit. */
+int
+spill_max_parts(void)
+{
+    struct rlimit lim;
+    rlim_t n = 4096;
+
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+        lim.rlim_cur / 2 < n)
+        n = lim.rlim_cur / 2;
+    return n > 1 ? (int) n : 1;
+}
 
 static const char *
 spill_dir(void)
