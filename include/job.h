@@ -113,7 +113,4 @@ void job_report_term(struct job_report *report);
  */
 int job_check_as_of(int64_t as_of, int lookback, struct etl_error *err);
 
-/* True when a subject with this id belongs to shard k (1-based) of n. */
-bool job_subject_in_shard(const struct uuid *id, int k, int n);
-
 #endif
