@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "migrate.h"
+#include "runlock.h"
 #include "status.h"
 
 /* An instant as ISO 8601 in UTC, to the second. */
@@ -28,9 +29,10 @@ static const char status_sql[] =
     "  'schema', (SELECT max(name) FROM devpulse_etl.schema_migrations),"
     "  'now', " ISO("now()") ","
     "  'as_of', " ISO("coalesce($1::timestamptz, now())") ","
-    /* Every run of nightly, backfill or goals holds (7236, 1), shared or not. */
+    /* Every run of nightly, backfill or goals holds the run lock, shared or
+     * not (a lock on two int4 keys has objsubid 2). */
     "  'lock_held', EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-    "      AND classid = 7236 AND objid = 1 AND objsubid = 2"
+    "      AND classid = " XSTR(RUNLOCK_CLASS) " AND objid = " XSTR(RUNLOCK_KEY) " AND objsubid = 2"
     "      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),"
     "  'running', coalesce((SELECT json_agg(json_build_object("
     "      'run_id', id, 'command', command, 'shard', shard, 'started_at', " ISO("started_at") ","

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "runlock.h"
 
 /* Criterion copies parameters into another process: no pointers in them. */
 struct usage_case {
@@ -166,12 +167,12 @@ Test(cli, second_run_is_refused)
 
     fx_db_create(&db);
     fx_generate(&db, 5, 10, 1, NULL);
-    fx_exec(&db, "SELECT pg_advisory_lock(7236, 1)");
+    fx_exec(&db, "SELECT pg_advisory_lock(" RUNLOCK_RUN_ARGS ")");
     cr_expect_eq(fx_etl(&db, &out, "nightly --as-of 2025-12-31"), 3, "%s", out);
     cr_expect(strstr(out, "another devpulse-etl run holds the lock") != NULL, "%s", out);
     free(out);
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
-    fx_exec(&db, "SELECT pg_advisory_unlock(7236, 1)");
+    fx_exec(&db, "SELECT pg_advisory_unlock(" RUNLOCK_RUN_ARGS ")");
     cr_expect_eq(fx_etl(&db, &out, "nightly --as-of 2025-12-31"), 0, "%s", out);
     free(out);
     cr_expect_gt(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
@@ -308,7 +309,7 @@ Test(cli, application_name)
     char args[256];
 
     fx_db_create(&db);
-    fx_exec(&db, "SELECT pg_advisory_lock(7236, 1)");
+    fx_exec(&db, "SELECT pg_advisory_lock(" RUNLOCK_RUN_ARGS ")");
     expect_application_name(&db, "devpulse-etl", "");
     snprintf(args, sizeof args, "--dsn 'dbname=%s application_name=etl-from-dsn'", db.name);
     expect_application_name(&db, "etl-from-dsn", args);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "runlock.h"
 
 #define AS_OF "2026-01-01T00:00:00Z"
 /* For fx_etl_meanwhile: the engine has its session (e.g. waiting for the lock). */
@@ -136,7 +137,7 @@ Test(operate, refused_and_pre_lock_runs_are_recorded, .timeout = 120)
     fx_generate(&db, 10, 60, 61, NULL);
     version = engine_version();
     /* A run holds the lock, as its ledger row says. */
-    fx_exec(&db, "SELECT pg_advisory_lock(7236, 1)");
+    fx_exec(&db, "SELECT pg_advisory_lock(" RUNLOCK_RUN_ARGS ")");
     holder = fx_int(&db, "INSERT INTO devpulse_etl.runs (command, status) VALUES ('backfill', 'running')"
                          " RETURNING id");
     rc = fx_etl(&db, &out, "nightly --as-of " AS_OF " --lookback 2");
@@ -173,7 +174,7 @@ Test(operate, refused_and_pre_lock_runs_are_recorded, .timeout = 120)
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
 
     /* The holder is gone; none of those rows is work to resume. */
-    fx_exec(&db, "SELECT pg_advisory_unlock(7236, 1)");
+    fx_exec(&db, "SELECT pg_advisory_unlock(" RUNLOCK_RUN_ARGS ")");
     fx_exec(&db, "DELETE FROM devpulse_etl.runs WHERE status = 'running'");
     cr_expect_eq(fx_etl(&db, &out, "backfill --resume"), 0, "%s", out);
     cr_expect(strstr(out, "nothing to resume") != NULL, "%s", out);
@@ -235,7 +236,7 @@ Test(operate, status_after_each_outcome, .timeout = 300)
                                                    " WHERE command = 'goals' AND status = 'failed'"));
     json_decref(e);
     /* 4. backfill: cancelled while it waits for the lock; 5. a shard: skipped. */
-    fx_exec(&db, "SELECT pg_advisory_lock(7236, 1)");
+    fx_exec(&db, "SELECT pg_advisory_lock(" RUNLOCK_RUN_ARGS ")");
     rc = fx_etl_meanwhile(&db, &out, ENGINE_CONNECTED,
                           "kill -INT $pid", "backfill --from 2025-06-01 --to 2025-06-02 --wait 600");
     cr_expect_eq(rc, 130, "%s", out);
@@ -328,7 +329,7 @@ Test(operate, status_after_each_outcome, .timeout = 300)
     cr_expect(strstr(out, "GRANT devpulse_etl_monitor TO") != NULL, "%s", out);
     free(out);
     json_decref(doc);
-    fx_exec(&db, "SELECT pg_advisory_unlock(7236, 1)");
+    fx_exec(&db, "SELECT pg_advisory_unlock(" RUNLOCK_RUN_ARGS ")");
     fx_db_drop(&db);
     snprintf(sql, sizeof sql, "DROP ROLE %s_mon; DROP ROLE %s_nobody", db.name, db.name);
     fx_shell(NULL, "psql -XAtq -d postgres -c '%s'", sql);
@@ -496,11 +497,11 @@ Test(operate, metrics_file_of_real_runs)
     free(text);
 
     /* Refused by the lock: skipped, exit 3, and the last success is still the nightly's. */
-    fx_exec(&db, "SELECT pg_advisory_lock(7236, 1)");
+    fx_exec(&db, "SELECT pg_advisory_lock(" RUNLOCK_RUN_ARGS ")");
     cr_expect_eq(fx_shell(&out, "%s --dsn dbname=%s nightly --metrics-file %s -q", fx_etl_path(),
                           db.name, path), 3, "%s", out);
     free(out);
-    fx_exec(&db, "SELECT pg_advisory_unlock(7236, 1)");
+    fx_exec(&db, "SELECT pg_advisory_unlock(" RUNLOCK_RUN_ARGS ")");
     cr_assert_eq(fx_shell(&out, "promtool check metrics < %s", path), 0, "promtool: %s", out);
     free(out);
     cr_assert_eq(fx_shell(&text, "cat %s", path), 0);
@@ -595,7 +596,7 @@ Test(operate, text_lines_carry_timestamps)
     /* stderr only: warnings, the backfill's progress lines, then an error. */
     cr_assert_eq(fx_shell(&out, "%s --dsn dbname=%s backfill --from 2025-10-01 --to 2025-12-31"
                           " --as-of " AS_OF " --batch-memory 1 2>&1 >/dev/null;"
-                          " psql -XAtq -d %s -c 'SELECT pg_advisory_lock(7236, 1), pg_sleep(2)' >/dev/null &"
+                          " psql -XAtq -d %s -c 'SELECT pg_advisory_lock(" RUNLOCK_RUN_ARGS "), pg_sleep(2)' >/dev/null &"
                           " sleep 0.5; %s --dsn dbname=%s goals 2>&1 >/dev/null; wait",
                           fx_etl_path(), db.name, db.name, fx_etl_path(), db.name), 0, "%s", out);
     for (char *line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "runlock.h"
 
 #define AS_OF "2026-01-01T00:00:00Z"
 #define YEAR "--from 2025-01-01 --to 2025-12-31 --as-of " AS_OF
@@ -151,7 +152,7 @@ Test(ops, second_run_is_refused_or_waits)
 
     fx_db_create(&db);
     fx_generate(&db, 10, 60, 32, NULL);
-    fx_exec(&db, "SELECT pg_advisory_lock(7236, 1)");       /* as a running engine holds it */
+    fx_exec(&db, "SELECT pg_advisory_lock(" RUNLOCK_RUN_ARGS ")");       /* as a running engine holds it */
     rc = fx_etl(&db, &out, "nightly --as-of " AS_OF);
     cr_expect_eq(rc, 3, "%d: %s", rc, out);
     cr_expect(strstr(out, "another devpulse-etl run holds the lock") != NULL, "%s", out);
@@ -163,9 +164,9 @@ Test(ops, second_run_is_refused_or_waits)
     /* A shard is refused too while an unsharded run holds the lock. */
     cr_expect_eq(fx_etl(&db, NULL, "goals --shard 1/2"), 3);
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
-    fx_exec(&db, "SELECT pg_advisory_unlock(7236, 1)");
+    fx_exec(&db, "SELECT pg_advisory_unlock(" RUNLOCK_RUN_ARGS ")");
     /* Held for a moment by another session: --wait gets it once it is free. */
-    rc = fx_shell(&out, "psql -XAtq -d %s -c 'SELECT pg_advisory_lock(7236, 1), pg_sleep(1.5)' &"
+    rc = fx_shell(&out, "psql -XAtq -d %s -c 'SELECT pg_advisory_lock(" RUNLOCK_RUN_ARGS "), pg_sleep(1.5)' &"
                   " sleep 0.5; %s --dsn dbname=%s nightly --as-of " AS_OF " --wait 60",
                   db.name, fx_etl_path(), db.name);
     cr_expect_eq(rc, 0, "%s", out);
@@ -206,11 +207,14 @@ Test(ops, concurrent_engines, .timeout = 300)
 Test(ops, shard_locks)
 {
     struct fx_db db;
-    char *out;
+    char *out, sql[256];
 
     fx_db_create(&db);
     fx_generate(&db, 10, 60, 33, NULL);
-    fx_exec(&db, "SELECT pg_advisory_lock_shared(7236, 1), pg_advisory_lock(7237, 2 << 16 | 1)");
+    /* As shard 1/2 holds them. */
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock_shared(" RUNLOCK_RUN_ARGS "),"
+             " pg_advisory_lock(" RUNLOCK_SQL(RUNLOCK_SHARD_CLASS) ", %d)", RUNLOCK_SHARD_KEY(1, 2));
+    fx_exec(&db, sql);
     cr_expect_eq(fx_etl(&db, &out, "nightly --shard 1/2 --as-of " AS_OF), 3, "%s", out);
     free(out);
     cr_expect_eq(fx_etl(&db, &out, "nightly --shard 2/2 --as-of " AS_OF), 0, "%s", out);
@@ -218,7 +222,7 @@ Test(ops, shard_locks)
     cr_expect_eq(fx_etl(&db, &out, "nightly --as-of " AS_OF), 3, "%s", out);
     free(out);
     /* Shards of another N overlap these: refused. */
-    fx_exec(&db, "SELECT pg_advisory_lock_shared(7238, 2)");
+    fx_exec(&db, "SELECT pg_advisory_lock_shared(" RUNLOCK_SQL(RUNLOCK_COUNT_CLASS) ", 2)");
     cr_expect_eq(fx_etl(&db, &out, "nightly --shard 3/4 --as-of " AS_OF), 3, "%s", out);
     cr_expect(strstr(out, "every shard of a run must use the same N") != NULL, "%s", out);
     free(out);
