@@ -11,17 +11,21 @@
 
 #include "copybin.h"
 
-/* In the order of struct extract_stats and extract_table_names. */
+/* The bulk tables, in the order of struct extract_stats and bulk_table_names;
+ * loops over them run to BULK_N_TABLES. */
 enum bulk_table {
     BULK_CONTRIBUTIONS, BULK_CHANNEL_STATS, BULK_REPOSITORIES, BULK_VIDEOS, BULK_ARTICLES,
     BULK_N_TABLES
 };
 
+/* Their names, named once: the COPYs, the size estimate, the reports. */
+extern const char *const bulk_table_names[BULK_N_TABLES];
+
 /* The most fields a bulk table's tuple has. */
 #define BULK_MAX_FIELDS 8
 
 struct bulk_spec {
-    const char *select;          /* columns and FROM; the connection id first */
+    const char *columns;         /* the SELECT list; the connection id first */
     const char *where;           /* extra condition or NULL */
     int nfields;
     size_t row_size;

@@ -1,8 +1,8 @@
 /*
  * bulk.c: a COPY tuple of a platform table -> its typed row.
  *
- * Entry point: bulk_specs, one per table: the SELECT list, then the decoder
- * of the tuples it produces.
+ * Entry points: bulk_table_names, and bulk_specs, one per table: the SELECT
+ * list, then the decoder of the tuples it produces.
  *
  * Invariant: the fields a decoder reads are the columns its SELECT lists, in
  * that order, and it checks each one's length before reading it, so a tuple
@@ -95,21 +95,27 @@ decode_article(const struct copybin_field *f, void *out, int64_t *instant)
     return 0;
 }
 
+const char *const bulk_table_names[BULK_N_TABLES] = {
+    [BULK_CONTRIBUTIONS] = "github_contributions",
+    [BULK_CHANNEL_STATS] = "youtube_channel_stats",
+    [BULK_REPOSITORIES] = "github_repositories",
+    [BULK_VIDEOS] = "youtube_videos",
+    [BULK_ARTICLES] = "devto_articles",
+};
+
 const struct bulk_spec bulk_specs[BULK_N_TABLES] = {
     [BULK_CONTRIBUTIONS] = {"platform_connection_id, date, commits_count, pull_requests_count,"
-                   " issues_count, repositories_contributed_to FROM github_contributions",
+                   " issues_count, repositories_contributed_to",
                    NULL, 6, sizeof(struct contribution_row), decode_contribution},
-    [BULK_CHANNEL_STATS] = {"platform_connection_id, date, subscriber_count, total_views"
-                 " FROM youtube_channel_stats",
+    [BULK_CHANNEL_STATS] = {"platform_connection_id, date, subscriber_count, total_views",
                  NULL, 4, sizeof(struct channel_stat_row), decode_channel_stat},
     [BULK_REPOSITORIES] = {"platform_connection_id, github_repo_id, created_at, stars_count,"
-                 " forks_count, watchers_count, open_issues_count FROM github_repositories",
+                 " forks_count, watchers_count, open_issues_count",
                  NULL, 7, sizeof(struct repository_row), decode_repository},
-    [BULK_VIDEOS] = {"platform_connection_id, published_at, like_count, comment_count"
-                  " FROM youtube_videos",
+    [BULK_VIDEOS] = {"platform_connection_id, published_at, like_count, comment_count",
                   NULL, 4, sizeof(struct video_row), decode_video},
     /* Drafts never count (SPEC.md section 3): not even read. */
     [BULK_ARTICLES] = {"platform_connection_id, published_at, view_count, reaction_count,"
-                    " comment_count FROM devto_articles",
+                    " comment_count",
                     "published_at IS NOT NULL", 5, sizeof(struct article_row), decode_article},
 };

@@ -881,7 +881,7 @@ rows_read(const struct job_report *r)
 {
     size_t n = 0;
 
-    for (int t = 0; t < 5; t++)
+    for (int t = 0; t < BULK_N_TABLES; t++)
         n += r->extract.rows_read[t];
     return n;
 }
@@ -894,7 +894,7 @@ print_report_json(const struct cli *cli, const struct job_report *r)
            *seconds = json_object();
 
     cal_format_timestamp(r->as_of, as_of);
-    for (int t = 0; t < 5; t++)
+    for (int t = 0; t < BULK_N_TABLES; t++)
         json_object_set_new(tables, extract_table_names[t],
                             json_pack("{sIsI}", "read", (json_int_t) r->extract.rows_read[t],
                                       "in_scope", (json_int_t) r->extract.rows_kept[t]));
@@ -953,7 +953,7 @@ print_report(const struct cli *cli, const struct job_report *r)
     if (r->attempts > 1)
         printf(", %d attempts", r->attempts);
     printf(")\n");
-    for (int t = 0; t < 5; t++)
+    for (int t = 0; t < BULK_N_TABLES; t++)
         printf("  read %-22s %10zu rows (%zu in scope)\n", extract_table_names[t],
                r->extract.rows_read[t], r->extract.rows_kept[t]);
     printf("  subjects %d", r->subjects_in_shard);

@@ -35,11 +35,6 @@
 
 #define CHUNK_PAGES 4096        /* 32 MiB of heap per COPY */
 
-const char *const extract_table_names[BULK_N_TABLES] = {
-    "github_contributions", "youtube_channel_stats", "github_repositories",
-    "youtube_videos", "devto_articles",
-};
-
 int
 extract_begin(PGconn *conn, struct source *src, char *snapshot_id, struct etl_error *err)
 {
@@ -129,8 +124,8 @@ chunk_sql(const struct chunk *c, char *buf, size_t size)
             snprintf(range + len, sizeof range - (size_t) len,
                      " AND ctid < '(%ld,0)'::tid", c->end_page);
     }
-    snprintf(buf, size, "COPY (SELECT %s%s%s%s) TO STDOUT (FORMAT binary)",
-             spec->select, (spec->where || range[0]) ? " WHERE " : "",
+    snprintf(buf, size, "COPY (SELECT %s FROM %s%s%s%s) TO STDOUT (FORMAT binary)",
+             spec->columns, bulk_table_names[c->table], (spec->where || range[0]) ? " WHERE " : "",
              spec->where ? spec->where : "", range);
 }
 
@@ -151,17 +146,17 @@ chunk_take(struct chunk *c, struct copybin_decoder *dec, const char *buf, int le
     if (nf <= 0)
         return nf;
     if (nf != spec->nfields || !copybin_field_has_len(&f[0], 16, false))
-        return etl_fail(&c->err, "COPY %s: unexpected tuple shape", extract_table_names[c->table]);
+        return etl_fail(&c->err, "COPY %s: unexpected tuple shape", bulk_table_names[c->table]);
     c->read++;
     copybin_uuid(&f[0], &id);
     conn = uuid_map_get(conns, &id);
     if (conn < 0 || !wanted[conn])
         return 0;
     if (chunk_append(c, spec->row_size, &slot) < 0)
-        return etl_fail(&c->err, "COPY %s: out of memory", extract_table_names[c->table]);
+        return etl_fail(&c->err, "COPY %s: out of memory", bulk_table_names[c->table]);
     *(int32_t *) slot = conn;       /* every row type starts with its connection */
     if (spec->decode(f, slot, &instant) < 0)
-        return etl_fail(&c->err, "COPY %s: malformed field", extract_table_names[c->table]);
+        return etl_fail(&c->err, "COPY %s: malformed field", bulk_table_names[c->table]);
     if (instant != TS_NEG_INF && instant != TS_POS_INF) {
         if (instant < c->min_instant)
             c->min_instant = instant;
@@ -220,7 +215,7 @@ chunk_copy(PGconn *conn, struct chunk *c, const struct uuid_map *conns, const bo
     if (!local_failure && len == -2)
         local_failure = true;
     if (!local_failure && !dec.trailer_seen) {
-        etl_fail(&c->err, "COPY %s: no trailer", extract_table_names[c->table]);
+        etl_fail(&c->err, "COPY %s: no trailer", bulk_table_names[c->table]);
         local_failure = true;
     }
     c->failed = local_failure;
@@ -255,14 +250,18 @@ worker_connect(const char *dsn, const char *snapshot_id, struct etl_error *err)
 static int
 table_pages(PGconn *conn, long pages[BULK_N_TABLES], struct etl_error *err)
 {
-    PGresult *res = db_query(conn, "measuring the source tables",
-                             "SELECT pg_relation_size(t::regclass)"
-                             "       / current_setting('block_size')::bigint"
-                             " FROM unnest(ARRAY['github_contributions',"
-                             " 'youtube_channel_stats', 'github_repositories',"
-                             " 'youtube_videos', 'devto_articles']) WITH ORDINALITY u(t, k)"
-                             " ORDER BY k", 0, NULL, PGRES_TUPLES_OK, err);
+    char names[256] = "{";
+    const char *params[1] = {names};
+    PGresult *res;
 
+    for (int t = 0; t < BULK_N_TABLES; t++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", t ? "," : "",
+                 bulk_table_names[t]);
+    strcat(names, "}");
+    res = db_query(conn, "measuring the source tables",
+                   "SELECT pg_relation_size(t::regclass) / current_setting('block_size')::bigint"
+                   " FROM unnest($1::text[]) WITH ORDINALITY u(t, k) ORDER BY k",
+                   1, params, PGRES_TUPLES_OK, err);
     if (res == NULL)
         return -1;
     for (int t = 0; t < BULK_N_TABLES; t++)
