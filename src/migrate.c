@@ -185,14 +185,9 @@ after_commit(struct migrate_run *m)
         goto out_partly_done;
     return 0;
 
-out_partly_done: {
-        char text[sizeof m->err->text - 100];
-
-        snprintf(text, sizeof text, "%.900s", m->err->text);
-        snprintf(m->err->text, sizeof m->err->text, "%s; the rest of the migration is committed:"
-                 " run `devpulse-etl migrate` again to finish it", text);
-    }
-    return -1;
+out_partly_done:
+    return etl_error_suffix(m->err, "; the rest of the migration is committed: run"
+                            " `devpulse-etl migrate` again to finish it");
 }
 
 int
