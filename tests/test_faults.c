@@ -3,7 +3,8 @@
  * database is consistent (no partial batch; goals unchanged or fully
  * updated) and a rerun succeeds: a backend killed mid-COPY or while a
  * nightly batch is being written, the server restarted mid-run, a hot
- * standby's recovery conflicts, statement_timeout hit, a DSN that points
+ * standby's recovery conflicts, the --source-dsn session lost while it is
+ * set up, statement_timeout hit, a DSN that points
  * nowhere, a role without the grants it needs (and one with them), row
  * level security (for clients, and never hiding a row from the engine).
  * SIGTERM and SIGINT mid-run and a concurrent second run are in test_ops.c.
@@ -162,6 +163,68 @@ Test(faults, replica_recovery_conflicts, .timeout = 300)
               "%s", out);
     cr_expect(strstr(out, "churn: ok\n") != NULL, "%s", out);
     free(out);
+}
+
+/*
+ * The source connection (--source-dsn) is lost while it is being set up, the
+ * first time only: another session holds the source database's pg_policy
+ * (which the new session reads to choose its row_security), and once the
+ * engine's session waits for it, ends that session and lets go.  The loss
+ * keeps its SQLSTATE and "connection lost" through the "source database
+ * (--source-dsn): " prefix, so the run is retried and its second attempt
+ * writes the reference's rows.  (Before etl_error_prefix the prefix cleared
+ * them, and the run failed at once.)
+ */
+#define END_THE_SOURCE_SESSION \
+    "BEGIN;\n" \
+    "LOCK TABLE pg_catalog.pg_policy IN ACCESS EXCLUSIVE MODE;\n" \
+    "DO $$\n" \
+    "DECLARE p int;\n" \
+    "BEGIN\n" \
+    "  FOR i IN 1 .. 3000 LOOP\n" \
+    "    SELECT pid INTO p FROM pg_locks WHERE NOT granted\n" \
+    "      AND relation = 'pg_catalog.pg_policy'::regclass\n" \
+    "      AND database = (SELECT oid FROM pg_database WHERE datname = current_database());\n" \
+    "    EXIT WHEN p IS NOT NULL;\n" \
+    "    PERFORM pg_sleep(0.02);\n" \
+    "  END LOOP;\n" \
+    "  IF p IS NULL THEN RAISE 'the engine never waited for pg_policy'; END IF;\n" \
+    "  PERFORM pg_terminate_backend(p, 60000);\n" \
+    "END $$;\n" \
+    "COMMIT;\n"
+
+Test(faults, source_lost_while_connecting_is_retried, .timeout = 300)
+{
+    struct fx_db primary, replica;
+    char *out;
+    int rc;
+
+    fx_db_create(&primary);
+    fx_generate(&primary, 20, 120, 47, NULL);
+    fx_db_copy(&primary, &replica);
+    fx_expect_goals(&primary, AS_OF);
+    rc = fx_shell(&out,
+                  "psql -XAtq -v ON_ERROR_STOP=1 -d %s <<'SQL' 2>&1 | sed 's/^/holder: /' &\n"
+                  END_THE_SOURCE_SESSION
+                  "SQL\n"
+                  "until [ \"$(psql -XAtq -d %s -c \"SELECT count(*) FROM pg_locks WHERE granted"
+                  " AND mode = 'AccessExclusiveLock' AND relation = 'pg_catalog.pg_policy'::regclass\")\""
+                  " = 1 ]; do sleep 0.02; done\n"
+                  "%s --dsn dbname=%s nightly --as-of " AS_OF " --source-dsn dbname=%s 2>&1\n"
+                  "echo \"exit=$?\"; wait",
+                  replica.name, replica.name, fx_etl_path(), primary.name, replica.name);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "exit=0\n") != NULL, "%s", out);
+    cr_expect(strstr(out, "attempt 1 failed (source database (--source-dsn): ") != NULL &&
+              strstr(out, "attempt 2 in") != NULL, "%s", out);
+    cr_expect(strstr(out, "holder: ") == NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&primary, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'succeeded'"
+                                  " AND attempts = 2"), 1);
+    cr_expect_eq(fx_snapshot_diff(&primary, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
+    cr_expect_eq(fx_goals_diff(&primary), 0);
+    fx_db_drop(&replica);
+    fx_db_drop(&primary);
 }
 
 /* statement_timeout is not a reason to retry: the run fails fast and the
