@@ -112,7 +112,8 @@ int ledger_close(PGconn *conn, int64_t run_id, const char *status, const char *e
  * by it: the latest run still 'running' among those that can hold it for
  * shard ("K/N", or "1/1": any).  Sets *run_id and writes
  * " (by the ledger, run ID, COMMAND[ shard K/N], started ... on HOST, pid PID)"
- * into buf; leaves both (buf "") when there is none or the query fails.
+ * into buf; when there is none or the query fails, buf is "" and *run_id
+ * stays as it was.
  */
 void ledger_describe_holder(PGconn *conn, const char *shard, int64_t *run_id, char *buf,
                             size_t size);

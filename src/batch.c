@@ -40,6 +40,9 @@ batch_commit_write(struct run *run, struct etl_error *err)
     return db_exec(run->conn, "committing", "COMMIT", err);
 }
 
+/* The values of the goals of this shard's subjects [first, first + count),
+ * from their cells, as "id\tvalue" lines for load_apply_goals; a goal
+ * skipped (SPEC.md section 7) is a warning. */
 static void
 add_goal_values(struct run *run, int32_t first, int32_t count, const struct cells *cells)
 {

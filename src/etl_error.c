@@ -21,40 +21,57 @@ etl_fail(struct etl_error *err, const char *fmt, ...)
     return -1;
 }
 
+/* err->text becomes the formatted text and ": ", then the old text (prefix),
+ * or the old text, then the formatted text (suffix); the old text is cut so
+ * that the rest fits.  sqlstate and connection_lost stay. */
+static void
+rewrap(struct etl_error *err, bool prefix, const char *fmt, va_list ap)
+{
+    char was[sizeof err->text], added[sizeof err->text], *t = err->text;
+    size_t n_was, n_added, sep = prefix ? 2 : 0, room = sizeof err->text - 1;
+
+    memcpy(was, err->text, sizeof was);
+    vsnprintf(added, sizeof added, fmt, ap);
+    n_added = strlen(added);
+    if (n_added > room - sep)
+        n_added = room - sep;
+    n_was = strlen(was);
+    if (n_was > room - sep - n_added)
+        n_was = room - sep - n_added;
+    if (prefix) {
+        memcpy(t, added, n_added);
+        memcpy(t + n_added, ": ", sep);
+        memcpy(t + n_added + sep, was, n_was);
+    } else {
+        memcpy(t, was, n_was);
+        memcpy(t + n_was, added, n_added);
+    }
+    t[n_was + sep + n_added] = '\0';
+}
+
 int
 etl_error_prefix(struct etl_error *err, const char *fmt, ...)
 {
-    char was[sizeof err->text];
-    size_t len;
     va_list ap;
 
     if (err == NULL)
         return -1;
-    memcpy(was, err->text, sizeof was);
     va_start(ap, fmt);
-    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    rewrap(err, true, fmt, ap);
     va_end(ap);
-    len = strlen(err->text);
-    snprintf(err->text + len, sizeof err->text - len, ": %s", was);
     return -1;
 }
 
 int
 etl_error_suffix(struct etl_error *err, const char *fmt, ...)
 {
-    char suffix[sizeof err->text];
-    size_t keep;
     va_list ap;
 
     if (err == NULL)
         return -1;
     va_start(ap, fmt);
-    vsnprintf(suffix, sizeof suffix, fmt, ap);
+    rewrap(err, false, fmt, ap);
     va_end(ap);
-    keep = sizeof err->text - 1 - strlen(suffix);
-    if (strlen(err->text) < keep)
-        keep = strlen(err->text);
-    snprintf(err->text + keep, sizeof err->text - keep, "%s", suffix);
     return -1;
 }
 
