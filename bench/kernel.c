@@ -5,7 +5,7 @@
  *
  * Reads the database once the way the engine does (extract_begin,
  * scope_build, extract_bulk, scope_resolve_repositories, tz_load), plans a
- * backfill of [from, to] per subject exactly as job.c does (cutoff, first
+ * backfill of [from, to] per subject exactly as plan.c does (cutoff, first
  * bucket day), then times agg_subjects -- the engine's OpenMP kernel, rows ->
  * per-day cumulative cells -- over every subject, in batches of --batch
  * subjects (default 2048, so the cells of one batch stay under 100 MiB, as the
@@ -174,7 +174,7 @@ load_world(const struct options *o, struct world *w, struct etl_error *err)
                    w->src.max_instant, o->as_of, &w->zones, err);
 }
 
-/* Cutoffs and the first day each subject needs, as job.c's plan_subjects. */
+/* Cutoffs and the first day each subject needs, as plan.c's plan_subjects. */
 static int
 plan(const struct options *o, struct world *w, struct etl_error *err)
 {
