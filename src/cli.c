@@ -19,28 +19,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "calendar.h"
 #include "cancel.h"
+#include "cli.h"
+#include "cli_output.h"
 #include "cli_status.h"
 #include "db.h"
 #include "job.h"
 #include "jobfile.h"
 #include "migrate.h"
-#include "promfile.h"
 #include "status.h"
-#include "utf8.h"
 #include "version.h"    /* DEVPULSE_VERSION: the release and where the build came from (Makefile) */
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_BUSY = 3, EXIT_PENDING = 4 };
-
-enum command { CMD_NONE, CMD_MIGRATE, CMD_NIGHTLY, CMD_BACKFILL, CMD_GOALS, CMD_RUN, CMD_STATUS,
-               N_COMMANDS };
-
-static const char *const command_names[N_COMMANDS] = {
+const char *const cli_command_names[N_COMMANDS] = {
     NULL, "migrate", "nightly", "backfill", "goals", "run", "status",
 };
 
@@ -99,20 +92,6 @@ static const struct option_def options[] = {
     {OPT_FORMAT, "format", 0, ARG_TEXT, BIT(CMD_STATUS), false},
 };
 #define N_OPTIONS ((int) (sizeof options / sizeof options[0]))
-
-struct cli {
-    enum command command;
-    const char *job_path;       /* run FILE */
-    struct db_target target;    /* --dsn, -d, -h, -p, -U */
-    char *conninfo;             /* what they make with $DATABASE_URL: job.dsn */
-    struct job_options job;
-    bool have_from, have_to, quiet, verbose, json;
-    bool check;                 /* migrate --check */
-    bool status_json;           /* status --format json */
-    bool stamp;                 /* stderr is not a terminal: log lines start with the time */
-    const char *metrics_path;   /* --metrics-file */
-    char message[1200];         /* a usage error, without the "devpulse-etl: " */
-};
 
 /* ------------------------------------------------------------------ usage */
 
@@ -446,17 +425,17 @@ apply_option(struct cli *cli, const struct option_def *opt, const char *value)
     return EXIT_OK;
 }
 
-static enum command
+static enum cli_command
 find_command(const char *name)
 {
     for (int c = 1; c < N_COMMANDS; c++)
-        if (strcmp(name, command_names[c]) == 0)
-            return (enum command) c;
+        if (strcmp(name, cli_command_names[c]) == 0)
+            return (enum cli_command) c;
     return CMD_NONE;
 }
 
 static bool
-belongs(const struct option_def *opt, enum command command)
+belongs(const struct option_def *opt, enum cli_command command)
 {
     return opt->commands == ANYWHERE ||
            (command != CMD_NONE && (opt->commands & BIT(command)));
@@ -512,7 +491,7 @@ apply_job_entry(struct cli *cli, const struct jobfile *jf, const struct jobfile_
     }
     if (!belongs(opt, cli->command))
         return usage_error(cli, "%s:%d:%d: \"%s\" does not belong to command %s", jf->path,
-                           e->line, e->column, e->key, command_names[cli->command]);
+                           e->line, e->column, e->key, cli_command_names[cli->command]);
     if (!job_value_text(opt, e->value, buf, sizeof buf, &value))
         return usage_error(cli, "%s:%d:%d: \"%s\" must be %s", jf->path, e->line, e->column,
                            e->key, kind_names[opt->kind]);
@@ -679,7 +658,7 @@ find_command_word(int argc, char **argv, struct cli *cli)
 /* Options may stand before or after the command, but a command's own options
  * only after it (after `run FILE`, those of the file's command). */
 static int
-apply_command_line(int argc, char **argv, struct cli *cli, enum command word)
+apply_command_line(int argc, char **argv, struct cli *cli, enum cli_command word)
 {
     struct arg_reader r = {argc, argv, 1, NULL, false};
     bool seen_command = false;
@@ -726,7 +705,7 @@ check_combinations(struct cli *cli)
 static int
 parse_args(int argc, char **argv, struct cli *cli, struct jobfile *jf)
 {
-    enum command word;
+    enum cli_command word;
     int status;
 
     if ((status = find_command_word(argc, argv, cli)) != EXIT_OK)
@@ -746,451 +725,7 @@ parse_args(int argc, char **argv, struct cli *cli, struct jobfile *jf)
     return status;
 }
 
-/* ---------------------------------------------------------------- output */
-
-static double
-wall_seconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-/* A JSON string of text from outside (server messages, names, paths):
- * bytes that are not UTF-8 are escaped (utf8.h), so no line is ever lost. */
-static json_t *
-json_text(const char *s)
-{
-    json_t *v;
-    char *safe;
-
-    if (s == NULL)
-        return json_null();
-    if ((v = json_string(s)) != NULL)
-        return v;
-    safe = utf8_escape(s);
-    v = json_string(safe != NULL ? safe : "(out of memory)");
-    free(safe);
-    return v;
-}
-
-/* One JSON object on a line of out, with its time and event name. */
-static void
-emit_json(FILE *out, const char *level, const char *event, json_t *fields)
-{
-    char *line;
-
-    if (fields == NULL)
-        fields = json_object();     /* json_pack failed: the event still shows */
-    json_object_set_new(fields, "ts", json_real(wall_seconds()));
-    json_object_set_new(fields, "level", json_string(level));
-    json_object_set_new(fields, "event", json_string(event));
-    line = json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS);
-    if (line != NULL) {
-        fprintf(out, "%s\n", line);
-        fflush(out);
-    }
-    free(line);
-    json_decref(fields);
-}
-
-/* Log lines of a run on a file or pipe start with the time, ISO 8601 in UTC. */
-static void
-log_prefix(const struct cli *cli)
-{
-    struct timespec ts;
-    struct tm tm;
-    char when[32];
-
-    if (!cli->stamp)
-        return;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(stderr, "%s.%03ldZ ", when, ts.tv_nsec / 1000000);
-}
-
-static void log_line(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* A line of text on stderr, after the time when it goes to a file or pipe. */
-static void
-log_line(const struct cli *cli, const char *fmt, ...)
-{
-    va_list ap;
-
-    log_prefix(cli);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
-/* The one error line; in JSON with the run's ledger id (null: none),
- * the server's SQLSTATE (null: not from the server) and the exit status. */
-static void
-print_error(const struct cli *cli, const char *text, int64_t run_id, const char *sqlstate,
-            int exit_status)
-{
-    json_t *o;
-
-    if (!cli->json) {
-        log_line(cli, "devpulse-etl: %s\n", text);
-        return;
-    }
-    o = json_object();
-    json_object_set_new(o, "message", json_text(text));
-    json_object_set_new(o, "run_id", run_id > 0 ? json_integer(run_id) : json_null());
-    json_object_set_new(o, "sqlstate", sqlstate != NULL && sqlstate[0] != '\0' ?
-                        json_string(sqlstate) : json_null());
-    json_object_set_new(o, "exit_status", json_integer(exit_status));
-    emit_json(stderr, "error", "error", o);
-}
-
-static void
-print_warnings(const struct cli *cli, const struct warnings *w)
-{
-    for (size_t i = 0; i < w->n; i++) {
-        size_t n = w->items[i].n_ids;
-        size_t shown = cli->verbose ? n : (n < 5 ? n : 5);
-
-        if (cli->json) {
-            json_t *ids = json_array();
-
-            for (size_t k = 0; k < shown; k++)
-                json_array_append_new(ids, json_text(w->items[i].ids[k]));
-            emit_json(stderr, "warning", "warning",
-                      json_pack("{sosIso}", "reason", json_text(w->items[i].reason),
-                                "count", (json_int_t) n, "ids", ids));
-            continue;
-        }
-        log_prefix(cli);
-        fprintf(stderr, "warning: %s (%zu): ", w->items[i].reason, n);
-        for (size_t k = 0; k < shown; k++)
-            fprintf(stderr, "%s%s", k ? ", " : "", w->items[i].ids[k]);
-        if (shown < n)
-            fprintf(stderr, ", ... (-v lists all)");
-        fputc('\n', stderr);
-    }
-}
-
-static const char *const platform_order[4] = {"all", "devto", "github", "youtube"};
-static const char *const type_order[3] = {"daily", "weekly", "monthly"};
-
-static size_t
-rows_read(const struct job_report *r)
-{
-    size_t n = 0;
-
-    for (int t = 0; t < 5; t++)
-        n += r->extract.rows_read[t];
-    return n;
-}
-
-static void
-print_report_json(const struct cli *cli, const struct job_report *r)
-{
-    char as_of[40];
-    json_t *o = json_object(), *tables = json_object(), *rows = json_object(),
-           *seconds = json_object();
-
-    cal_format_timestamp(r->as_of, as_of);
-    for (int t = 0; t < 5; t++)
-        json_object_set_new(tables, extract_table_names[t],
-                            json_pack("{sIsI}", "read", (json_int_t) r->extract.rows_read[t],
-                                      "in_scope", (json_int_t) r->extract.rows_kept[t]));
-    for (int p = 0; p < 4; p++)
-        for (int t = 0; t < 3; t++)
-            if (r->snapshots.by_kind[p][t]) {
-                char key[32];
-
-                snprintf(key, sizeof key, "%s/%s", platform_order[p], type_order[t]);
-                json_object_set_new(rows, key, json_integer((json_int_t) r->snapshots.by_kind[p][t]));
-            }
-    for (int p = 0; p < N_PHASES; p++)
-        json_object_set_new(seconds, job_phase_names[p], json_real(r->seconds[p]));
-    json_object_set_new(o, "command", json_string(command_names[cli->command]));
-    json_object_set_new(o, "dry_run", json_boolean(cli->job.dry_run));
-    json_object_set_new(o, "run_id", json_integer(r->run_id));
-    if (r->resumed)
-        json_object_set_new(o, "resumes", json_integer(r->resumed));
-    json_object_set_new(o, "as_of", json_string(as_of));
-    json_object_set_new(o, "attempts", json_integer(r->attempts));
-    json_object_set_new(o, "tables", tables);
-    json_object_set_new(o, "subjects", json_integer(r->subjects_in_shard));
-    json_object_set_new(o, "batches", json_integer(r->batches));
-    json_object_set_new(o, "partitions", json_integer(r->extract.partitions));
-    json_object_set_new(o, "rows", rows);
-    json_object_set_new(o, "snapshots",
-                        json_pack("{sIsIsIsIsI}", "computed", (json_int_t) r->snapshots.staged,
-                                  "inserted", (json_int_t) r->snapshots.inserted,
-                                  "replaced", (json_int_t) r->snapshots.replaced,
-                                  "unchanged", (json_int_t) r->snapshots.unchanged,
-                                  "kept", (json_int_t) r->snapshots.kept));
-    json_object_set_new(o, "goals",
-                        json_pack("{sIsIsI}", "evaluated", (json_int_t) r->goals_total,
-                                  "updated", (json_int_t) r->goals_updated,
-                                  "skipped", (json_int_t) r->goals_skipped));
-    json_object_set_new(o, "warnings", json_integer((json_int_t) warnings_count(&r->warnings)));
-    json_object_set_new(o, "seconds", seconds);
-    json_object_set_new(o, "peak_memory_mib", json_integer(r->peak_rss_kb / 1024));
-    emit_json(stdout, "info", "report", o);
-}
-
-static void
-print_report(const struct cli *cli, const struct job_report *r)
-{
-    char as_of[40];
-
-    if (cli->json) {
-        print_report_json(cli, r);
-        return;
-    }
-    cal_format_timestamp(r->as_of, as_of);
-    printf("%s%s as of %s (run %lld", command_names[cli->command],
-           cli->job.dry_run ? " (dry run)" : "", as_of, (long long) r->run_id);
-    if (r->resumed)
-        printf(", resuming run %lld", (long long) r->resumed);
-    if (r->attempts > 1)
-        printf(", %d attempts", r->attempts);
-    printf(")\n");
-    for (int t = 0; t < 5; t++)
-        printf("  read %-22s %10zu rows (%zu in scope)\n", extract_table_names[t],
-               r->extract.rows_read[t], r->extract.rows_kept[t]);
-    printf("  subjects %d", r->subjects_in_shard);
-    if (cli->job.shards > 1)
-        printf(" of %d (shard %d/%d)", r->subjects, cli->job.shard, cli->job.shards);
-    if (r->subjects_skipped)
-        printf(", %d already done", r->subjects_skipped);
-    printf(" in %d batch(es)", r->batches);
-    if (r->extract.partitions > 1)
-        printf(", source spilled to disk in %d partitions", r->extract.partitions);
-    printf("\n");
-    if (cli->command != CMD_GOALS) {
-        for (int p = 0; p < 4; p++)
-            for (int t = 0; t < 3; t++)
-                if (r->snapshots.by_kind[p][t])
-                    printf("  rows %-8s %-8s %10zu\n", platform_order[p], type_order[t],
-                           r->snapshots.by_kind[p][t]);
-        printf("  snapshots: %zu computed, %zu %s, %zu replaced, %zu unchanged, %zu kept\n",
-               r->snapshots.staged, r->snapshots.inserted,
-               cli->job.dry_run ? "would be inserted" : "inserted",
-               r->snapshots.replaced, r->snapshots.unchanged, r->snapshots.kept);
-    }
-    if (cli->command != CMD_BACKFILL)
-        printf("  goals: %zu evaluated, %zu updated, %zu skipped\n",
-               r->goals_total, r->goals_updated, r->goals_skipped);
-    printf("  warnings: %zu\n", warnings_count(&r->warnings));
-    printf("  seconds:");
-    for (int p = 0; p < N_PHASES; p++)
-        printf(" %s %.3f", job_phase_names[p], r->seconds[p]);
-    printf("; %zu rows read; peak memory %ld MiB\n", rows_read(r), r->peak_rss_kb / 1024);
-}
-
-/* ---------------------------------------------------------------- progress */
-
-struct progress_view {
-    const struct cli *cli;
-    bool bar;                   /* stderr is a terminal: redraw one line */
-    bool bar_drawn;
-    double last_line;           /* elapsed at the last plain log line */
-    double last_draw;           /* elapsed at the last redraw of the bar */
-};
-
-static void
-format_duration(double s, char *buf, size_t size)
-{
-    long t = (long) (s + 0.5);
-
-    if (t >= 3600)
-        snprintf(buf, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else if (t >= 60)
-        snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
-    else
-        snprintf(buf, size, "%lds", t);
-}
-
-/* Rows per second and the time left, from the subjects done so far. */
-static void
-rates(const struct job_progress *p, double *rows_per_s, double *eta)
-{
-    double frac = p->subjects_total > 0 ? (double) p->subjects_done / p->subjects_total : 0;
-
-    *rows_per_s = p->elapsed > 0 ? (double) p->rows_staged / p->elapsed : 0;
-    *eta = frac > 0 && frac < 1 ? p->elapsed * (1 - frac) / frac : 0;
-}
-
-static void
-progress_json(const struct job_progress *p)
-{
-    static const char *const names[] = {"waiting", "started", "extracted", "batch", "retry"};
-    double rps, eta;
-    json_t *o = json_pack("{sIsisisisisfsI}", "run_id", (json_int_t) p->run_id,
-                          "batches_done", p->batches_done, "batches_total", p->batches_total,
-                          "subjects_done", (int) p->subjects_done,
-                          "subjects_total", (int) p->subjects_total,
-                          "elapsed", p->elapsed, "rows", (json_int_t) p->rows_staged);
-
-    rates(p, &rps, &eta);
-    json_object_set_new(o, "rows_per_second", json_real(rps));
-    if (p->event == JOB_EVENT_BATCH)
-        json_object_set_new(o, "eta_seconds", json_real(eta));
-    if (p->resumes)
-        json_object_set_new(o, "resumes", json_integer(p->resumes));
-    if (p->event == JOB_EVENT_RETRY) {
-        json_object_set_new(o, "attempt", json_integer(p->attempt));
-        json_object_set_new(o, "retry_in", json_real(p->retry_in));
-        json_object_set_new(o, "detail", json_text(p->detail));
-    }
-    emit_json(stderr, p->event == JOB_EVENT_RETRY ? "warning" : "info", names[p->event], o);
-}
-
-/* The terminal's width in columns (80 when it does not say), read at each
- * redraw, so a resized window gets a line of its new width. */
-static int
-terminal_columns(void)
-{
-    struct winsize ws;
-
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-        return ws.ws_col;
-    return 80;
-}
-
-/*
- * The bar takes what the text leaves of the line (30 at most, none under 5),
- * and the line is cut to one column less than the terminal's width, so it
- * never wraps: each \r redraw overwrites it, leaving no trail of lines.
- */
-static void
-draw_bar(struct progress_view *v, const struct job_progress *p)
-{
-    const char *cmd = command_names[v->cli->command];
-    int columns = terminal_columns(), width, filled;
-    char bar[32], eta_text[32], tail[160], line[256];
-    double rps, eta;
-
-    rates(p, &rps, &eta);
-    format_duration(eta, eta_text, sizeof eta_text);
-    snprintf(tail, sizeof tail, " batch %d/%d, %.0f rows/s, ETA %s", p->batches_done,
-             p->batches_total, rps, eta_text);
-    width = columns - 1 - (int) (strlen(cmd) + 3 + strlen(tail));
-    width = width > 30 ? 30 : width;
-    if (width >= 5) {
-        filled = p->batches_total > 0 ? width * p->batches_done / p->batches_total : 0;
-        for (int i = 0; i < width; i++)
-            bar[i] = i < filled ? '#' : '-';
-        bar[width] = '\0';
-        snprintf(line, sizeof line, "%s [%s]%s", cmd, bar, tail);
-    } else {
-        snprintf(line, sizeof line, "%s%s", cmd, tail);
-    }
-    if ((int) strlen(line) > columns - 1)
-        line[columns > 1 ? columns - 1 : 0] = '\0';
-    fprintf(stderr, "\r%s\033[K", line);
-    fflush(stderr);
-    v->bar_drawn = true;
-}
-
-static void
-end_bar(struct progress_view *v)
-{
-    if (v->bar_drawn)
-        fputc('\n', stderr);
-    v->bar_drawn = false;
-}
-
-static void
-on_progress(const struct job_progress *p, void *arg)
-{
-    struct progress_view *v = arg;
-    const char *cmd = command_names[v->cli->command];
-    char eta_text[32];
-    double rps, eta;
-
-    if (v->cli->quiet)
-        return;
-    if (v->cli->json) {
-        progress_json(p);
-        return;
-    }
-    if (p->event == JOB_EVENT_BATCH && v->bar) {
-        /* Redrawn five times a second at most, and at the last batch. */
-        if (p->elapsed - v->last_draw >= 0.2 || p->batches_done == p->batches_total) {
-            v->last_draw = p->elapsed;
-            draw_bar(v, p);
-        }
-        return;
-    }
-    end_bar(v);
-    rates(p, &rps, &eta);
-    switch (p->event) {
-    case JOB_EVENT_WAITING:
-        log_line(v->cli, "devpulse-etl: %s: another run holds the lock; waiting up to %.0f s\n",
-                 cmd, v->cli->job.wait_seconds);
-        break;
-    case JOB_EVENT_STARTED:
-        if (p->resumes)
-            log_line(v->cli, "devpulse-etl: %s: run %lld resumes run %lld after %d subject(s)\n",
-                     cmd, (long long) p->run_id, (long long) p->resumes, (int) p->subjects_done);
-        break;
-    case JOB_EVENT_EXTRACTED:
-        v->last_line = p->elapsed;
-        if (v->cli->command == CMD_BACKFILL)
-            log_line(v->cli, "devpulse-etl: %s: run %lld: source read in %.1f s; %d batch(es) to go\n",
-                     cmd, (long long) p->run_id, p->elapsed, p->batches_total - p->batches_done);
-        break;
-    case JOB_EVENT_BATCH:
-        /* Under cron or systemd: a line every 10 seconds at most, and the last. */
-        if (p->elapsed - v->last_line < 10 && p->batches_done < p->batches_total)
-            break;
-        v->last_line = p->elapsed;
-        format_duration(eta, eta_text, sizeof eta_text);
-        log_line(v->cli, "devpulse-etl: %s: run %lld: batch %d/%d, %d/%d subjects, %zu rows,"
-                 " %.0f rows/s, ETA %s\n", cmd, (long long) p->run_id, p->batches_done,
-                 p->batches_total, (int) p->subjects_done, (int) p->subjects_total,
-                 p->rows_staged, rps, eta_text);
-        break;
-    case JOB_EVENT_RETRY:
-        log_line(v->cli, "devpulse-etl: %s: attempt %d failed (%s); attempt %d in %.0f s\n",
-                 cmd, p->attempt - 1, p->detail, p->attempt, p->retry_in);
-        break;
-    }
-}
-
 /* ---------------------------------------------------------------- commands */
-
-static void
-print_migrate_report(const struct cli *cli, const struct migrate_report *r)
-{
-    const char *cmd = cli->check ? "migrate --check" : "migrate";
-    json_t *changes, *notices;
-
-    if (cli->json) {
-        changes = json_array();
-        notices = json_array();
-        for (size_t i = 0; i < r->changes.n; i++)
-            json_array_append_new(changes, json_string(r->changes.items[i]));
-        for (size_t i = 0; i < r->notices.n; i++)
-            json_array_append_new(notices, json_string(r->notices.items[i]));
-        emit_json(stdout, "info", "report", json_pack("{sssbsoso}", "command", "migrate",
-                                                      "check", cli->check, "changes", changes,
-                                                      "notices", notices));
-        return;
-    }
-    if (cli->quiet)
-        return;
-    for (size_t i = 0; i < r->changes.n; i++)
-        printf("%s: %s%s\n", cmd, cli->check ? "would " : "", r->changes.items[i]);
-    for (size_t i = 0; i < r->notices.n; i++)
-        printf("%s: notice: %s\n", cmd, r->notices.items[i]);
-    if (r->changes.n == 0)
-        printf("%s: the database is up to date; nothing %s\n", cmd,
-               cli->check ? "to do" : "changed");
-    else if (cli->check)
-        printf("%s: %zu change(s) to make: run `devpulse-etl migrate`\n", cmd, r->changes.n);
-    else
-        printf("%s: %zu change(s) made\n", cmd, r->changes.n);
-}
 
 static int
 run_migrate(const struct cli *cli)
@@ -1201,16 +736,16 @@ run_migrate(const struct cli *cli)
     int status = EXIT_OK;
 
     if (conn == NULL || db_require_session(conn, cli->job.dsn, &err) < 0) {
-        print_error(cli, err.text, 0, err.sqlstate, EXIT_FAILED);
+        cli_print_error(cli, err.text, 0, err.sqlstate, EXIT_FAILED);
         db_close(conn);
         return EXIT_FAILED;
     }
     if (migrate_apply(conn, cli->check, &report, &err) < 0) {
         status = cancel_requested() ? 128 + cancel_requested() : EXIT_FAILED;
-        print_error(cli, cancel_requested() ? "migrate: cancelled; nothing was applied" : err.text,
+        cli_print_error(cli, cancel_requested() ? "migrate: cancelled; nothing was applied" : err.text,
                     0, err.sqlstate, status);
     } else {
-        print_migrate_report(cli, &report);
+        cli_print_migrate_report(cli, &report);
         if (cli->check && report.changes.n > 0)
             status = EXIT_PENDING;
     }
@@ -1239,57 +774,8 @@ run_status(const struct cli *cli)
         db_close(conn);
     }
     snprintf(text, sizeof text, "status: %s", err.text);
-    print_error(cli, text, 0, err.sqlstate, EXIT_FAILED);
+    cli_print_error(cli, text, 0, err.sqlstate, EXIT_FAILED);
     return EXIT_FAILED;
-}
-
-/*
- * --metrics-file: the run's figures, whatever its outcome, with the last
- * success of its command and shard from the ledger (left out when a failed
- * run left no row there: the server was not reached, so neither is the
- * ledger, and connecting again would only wait as long once more).
- * A file that cannot be written is a warning; the run's status stands.
- */
-static void
-write_metrics(const struct cli *cli, const struct job_report *report, int exit_status,
-              double start, double end)
-{
-    struct promfile_run m;
-    struct strbuf text;
-    struct etl_error err;
-    PGconn *conn;
-    bool committed = !cli->job.dry_run && (exit_status == EXIT_OK || cli->command == CMD_BACKFILL);
-
-    memset(&m, 0, sizeof m);
-    m.command = command_names[cli->command];
-    m.shard = report->shard;
-    m.version = DEVPULSE_VERSION;
-    m.outcome = exit_status == EXIT_OK ? "succeeded" : exit_status == EXIT_BUSY ? "skipped"
-              : exit_status > 128 ? "cancelled" : "failed";
-    m.exit_status = exit_status;
-    m.start = start;
-    m.end = end;
-    m.report = report;
-    m.rows_written = committed ? (int64_t) (report->snapshots.inserted + report->snapshots.replaced) : 0;
-    m.goals_updated = exit_status == EXIT_OK ? (int64_t) report->goals_updated : 0;
-    if ((report->run_id > 0 || exit_status == EXIT_OK) &&
-        (conn = db_connect(cli->job.dsn, &err)) != NULL) {
-        if (status_last_success(conn, m.command, m.shard, &m.last_success, &m.has_last_success,
-                                &err) < 0)
-            m.has_last_success = false;
-        db_close(conn);
-    }
-    strbuf_init(&text);
-    promfile_format(&m, &text);
-    if (text.failed)
-        etl_fail(&err, "--metrics-file: out of memory");
-    if (text.failed || promfile_write(cli->metrics_path, text.data, text.len, &err) < 0) {
-        if (cli->json)
-            emit_json(stderr, "warning", "warning", json_pack("{so}", "reason", json_text(err.text)));
-        else
-            log_line(cli, "warning: %s\n", err.text);
-    }
-    strbuf_term(&text);
 }
 
 static int
@@ -1297,40 +783,35 @@ run_job(struct cli *cli)
 {
     struct job_report report;
     struct etl_error err;
-    struct progress_view view = {cli, isatty(STDERR_FILENO) == 1, false, 0, -1};
+    struct cli_progress view;
     char text[sizeof err.text + 32];
-    double start = wall_seconds();
+    double start = cli_wall_seconds();
     int rc, status;
+
+    cli_progress_init(&view, cli);
 
     if (cli->job.source_dsn == NULL && getenv("DEVPULSE_SOURCE_URL") != NULL &&
         getenv("DEVPULSE_SOURCE_URL")[0] != '\0')
         cli->job.source_dsn = getenv("DEVPULSE_SOURCE_URL");
     cli->job.command = cli->command == CMD_NIGHTLY ? JOB_NIGHTLY
                      : cli->command == CMD_BACKFILL ? JOB_BACKFILL : JOB_GOALS;
-    cli->job.progress = on_progress;
+    cli->job.progress = cli_on_progress;
     cli->job.progress_arg = &view;
     cli->job.version = DEVPULSE_VERSION;
     rc = job_run(&cli->job, &report, &err);
-    end_bar(&view);
+    cli_progress_end(&view);
     if (!cli->quiet && (rc == 0 || report.warnings.n > 0))
-        print_warnings(cli, &report.warnings);
-    if (rc == 0 && report.nothing_to_resume) {
-        if (cli->json)
-            emit_json(stdout, "info", "report",
-                      json_pack("{sssb}", "command", "backfill", "nothing_to_resume", 1));
-        else if (!cli->quiet)
-            puts("backfill --resume: no backfill is left unfinished; nothing to resume");
-    } else if (rc == 0 && !cli->quiet) {
-        print_report(cli, &report);
-    }
+        cli_print_warnings(cli, &report.warnings);
+    if (rc == 0)
+        cli_print_report(cli, &report);
     status = rc == 0 ? EXIT_OK : rc == JOB_CANCELLED ? 128 + report.signal
            : rc == JOB_BUSY ? EXIT_BUSY : EXIT_FAILED;
     if (rc != 0) {
-        snprintf(text, sizeof text, "%s: %s", command_names[cli->command], err.text);
-        print_error(cli, text, report.run_id, err.sqlstate, status);
+        snprintf(text, sizeof text, "%s: %s", cli_command_names[cli->command], err.text);
+        cli_print_error(cli, text, report.run_id, err.sqlstate, status);
     }
     if (cli->metrics_path != NULL)
-        write_metrics(cli, &report, status, start, wall_seconds());
+        cli_write_metrics(cli, &report, status, start, cli_wall_seconds());
     job_report_term(&report);
     return status;
 }
