@@ -27,6 +27,8 @@
 #include "status.h"
 #include "utf8.h"
 
+/* ---------------------------------------------------------------- lines */
+
 double
 cli_wall_seconds(void)
 {
@@ -104,10 +106,12 @@ log_line(const struct cli *cli, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ---------------------------------------------------------------- reports */
+
 /* In JSON, a run_id or sqlstate that is not there is null. */
 void
 cli_print_error(const struct cli *cli, const char *text, int64_t run_id, const char *sqlstate,
-            int exit_status)
+                int exit_status)
 {
     json_t *o;
 
@@ -272,6 +276,39 @@ cli_print_report(const struct cli *cli, const struct job_report *r)
     for (int p = 0; p < N_PHASES; p++)
         printf(" %s %.3f", job_phase_names[p], r->seconds[p]);
     printf("; %zu rows read; peak memory %ld MiB\n", rows_read(r), r->peak_rss_kb / 1024);
+}
+
+void
+cli_print_migrate_report(const struct cli *cli, const struct migrate_report *r)
+{
+    const char *cmd = cli->check ? "migrate --check" : "migrate";
+    json_t *changes, *notices;
+
+    if (cli->json) {
+        changes = json_array();
+        notices = json_array();
+        for (size_t i = 0; i < r->changes.n; i++)
+            json_array_append_new(changes, json_string(r->changes.items[i]));
+        for (size_t i = 0; i < r->notices.n; i++)
+            json_array_append_new(notices, json_string(r->notices.items[i]));
+        emit_json(stdout, "info", "report", json_pack("{sssbsoso}", "command", "migrate",
+                                                      "check", cli->check, "changes", changes,
+                                                      "notices", notices));
+        return;
+    }
+    if (cli->quiet)
+        return;
+    for (size_t i = 0; i < r->changes.n; i++)
+        printf("%s: %s%s\n", cmd, cli->check ? "would " : "", r->changes.items[i]);
+    for (size_t i = 0; i < r->notices.n; i++)
+        printf("%s: notice: %s\n", cmd, r->notices.items[i]);
+    if (r->changes.n == 0)
+        printf("%s: the database is up to date; nothing %s\n", cmd,
+               cli->check ? "to do" : "changed");
+    else if (cli->check)
+        printf("%s: %zu change(s) to make: run `devpulse-etl migrate`\n", cmd, r->changes.n);
+    else
+        printf("%s: %zu change(s) made\n", cmd, r->changes.n);
 }
 
 /* ---------------------------------------------------------------- progress */
@@ -446,38 +483,7 @@ cli_on_progress(const struct job_progress *p, void *arg)
     }
 }
 
-void
-cli_print_migrate_report(const struct cli *cli, const struct migrate_report *r)
-{
-    const char *cmd = cli->check ? "migrate --check" : "migrate";
-    json_t *changes, *notices;
-
-    if (cli->json) {
-        changes = json_array();
-        notices = json_array();
-        for (size_t i = 0; i < r->changes.n; i++)
-            json_array_append_new(changes, json_string(r->changes.items[i]));
-        for (size_t i = 0; i < r->notices.n; i++)
-            json_array_append_new(notices, json_string(r->notices.items[i]));
-        emit_json(stdout, "info", "report", json_pack("{sssbsoso}", "command", "migrate",
-                                                      "check", cli->check, "changes", changes,
-                                                      "notices", notices));
-        return;
-    }
-    if (cli->quiet)
-        return;
-    for (size_t i = 0; i < r->changes.n; i++)
-        printf("%s: %s%s\n", cmd, cli->check ? "would " : "", r->changes.items[i]);
-    for (size_t i = 0; i < r->notices.n; i++)
-        printf("%s: notice: %s\n", cmd, r->notices.items[i]);
-    if (r->changes.n == 0)
-        printf("%s: the database is up to date; nothing %s\n", cmd,
-               cli->check ? "to do" : "changed");
-    else if (cli->check)
-        printf("%s: %zu change(s) to make: run `devpulse-etl migrate`\n", cmd, r->changes.n);
-    else
-        printf("%s: %zu change(s) made\n", cmd, r->changes.n);
-}
+/* ---------------------------------------------------------------- metrics file */
 
 /*
  * --metrics-file: the run's figures, whatever its outcome, with the last
@@ -488,7 +494,7 @@ cli_print_migrate_report(const struct cli *cli, const struct migrate_report *r)
  */
 void
 cli_write_metrics(const struct cli *cli, const struct job_report *report, int exit_status,
-              double start, double end)
+                  double start, double end)
 {
     struct promfile_run m;
     struct strbuf text;
@@ -501,7 +507,7 @@ cli_write_metrics(const struct cli *cli, const struct job_report *report, int ex
     m.shard = report->shard;
     m.version = cli->job.version;
     m.outcome = exit_status == EXIT_OK ? "succeeded" : exit_status == EXIT_BUSY ? "skipped"
-              : exit_status > 128 ? "cancelled" : "failed";
+              : exit_status > EXIT_SIGNALLED ? "cancelled" : "failed";
     m.exit_status = exit_status;
     m.start = start;
     m.end = end;
