@@ -23,6 +23,7 @@
 #include "bulk.h"
 #include "calendar.h"
 #include "cli_output.h"
+#include "metrics.h"
 #include "promfile.h"
 #include "status.h"
 #include "utf8.h"
@@ -155,8 +156,12 @@ cli_print_warnings(const struct cli *cli, const struct warnings *w)
     }
 }
 
-static const char *const platform_order[4] = {"all", "devto", "github", "youtube"};
-static const char *const type_order[3] = {"daily", "weekly", "monthly"};
+/* The platform of the rows counted in by_kind[k]. */
+static const char *
+row_platform(int k)
+{
+    return platform_name(metrics_platforms_in_key_order[k]);
+}
 
 static size_t
 rows_read(const struct job_report *r)
@@ -180,13 +185,13 @@ print_report_json(const struct cli *cli, const struct job_report *r)
         json_object_set_new(tables, extract_table_names[t],
                             json_pack("{sIsI}", "read", (json_int_t) r->extract.rows_read[t],
                                       "in_scope", (json_int_t) r->extract.rows_kept[t]));
-    for (int p = 0; p < 4; p++)
-        for (int t = 0; t < 3; t++)
-            if (r->snapshots.by_kind[p][t]) {
+    for (int k = 0; k < METRICS_ROW_PLATFORMS; k++)
+        for (int t = 0; t < N_BUCKET_TYPES; t++)
+            if (r->snapshots.by_kind[k][t]) {
                 char key[32];
 
-                snprintf(key, sizeof key, "%s/%s", platform_order[p], type_order[t]);
-                json_object_set_new(rows, key, json_integer((json_int_t) r->snapshots.by_kind[p][t]));
+                snprintf(key, sizeof key, "%s/%s", row_platform(k), cal_bucket_name((enum bucket_type) t));
+                json_object_set_new(rows, key, json_integer((json_int_t) r->snapshots.by_kind[k][t]));
             }
     for (int p = 0; p < N_PHASES; p++)
         json_object_set_new(seconds, job_phase_names[p], json_real(r->seconds[p]));
@@ -258,11 +263,11 @@ cli_print_report(const struct cli *cli, const struct job_report *r)
         printf(", source spilled to disk in %d partitions", r->extract.partitions);
     printf("\n");
     if (cli->command != CMD_GOALS) {
-        for (int p = 0; p < 4; p++)
-            for (int t = 0; t < 3; t++)
-                if (r->snapshots.by_kind[p][t])
-                    printf("  rows %-8s %-8s %10zu\n", platform_order[p], type_order[t],
-                           r->snapshots.by_kind[p][t]);
+        for (int k = 0; k < METRICS_ROW_PLATFORMS; k++)
+            for (int t = 0; t < N_BUCKET_TYPES; t++)
+                if (r->snapshots.by_kind[k][t])
+                    printf("  rows %-8s %-8s %10zu\n", row_platform(k),
+                           cal_bucket_name((enum bucket_type) t), r->snapshots.by_kind[k][t]);
         printf("  snapshots: %zu computed, %zu %s, %zu replaced, %zu unchanged, %zu kept\n",
                r->snapshots.staged, r->snapshots.inserted,
                cli->job.dry_run ? "would be inserted" : "inserted",

@@ -122,7 +122,7 @@ promfile_format(const struct promfile_run *run, struct strbuf *out)
                    number);
     }
     put_header(out, "devpulse_etl_last_run_rows_read", "Source rows the last run read, per table.");
-    for (int t = 0; t < 5; t++) {
+    for (int t = 0; t < BULK_N_TABLES; t++) {
         snprintf(number, sizeof number, "%zu", r->extract.rows_read[t]);
         put_sample(out, run, "devpulse_etl_last_run_rows_read", "table", extract_table_names[t],
                    number);
