@@ -2,13 +2,8 @@
  * cli.c: main.  It reads the options (cli_options.c), answers -? with the
  * usage text and -V with the version, runs the command (migrate, status, or
  * a run of nightly, backfill or goals through job.c), has cli_output.c print
- * what came of it, and exits with its status (cli.h).  Only the cli_* files
- * print; only this one exits (by returning from main).
- *
- * Exit status: 0 every write committed; 1 the run failed (nothing of it left
- * half written); 2 usage error or bad job file (nothing touched); 3 another
- * run holds the lock; 4 `migrate --check`: migrate has changes to make;
- * 130 / 143 stopped by SIGINT / SIGTERM (rolled back).
+ * what came of it, and exits with its status (cli.h).  Only the cli files
+ * (cli*.c) print; only this one exits (by returning from main).
  */
 #include <jansson.h>
 #include <malloc.h>

@@ -5,10 +5,10 @@
  * progress (a bar redrawn in a terminal, else a dated line now and then),
  * and the --metrics-file of a run.  Entry points: cli_output.h.
  *
- * Only the cli_* files print; only cli.c exits.  Log lines on stderr start
- * with the time when stderr is a file or a pipe (cli->stamp); text from
- * outside (server messages, ids, paths) reaches JSON escaped when it is not
- * UTF-8, so no line is ever lost.
+ * Only the cli files (cli*.c) print; only cli.c exits.  Log lines on stderr
+ * start with the time when stderr is a file or a pipe (cli->stamp); text
+ * from outside (server messages, ids, paths) reaches JSON escaped when it is
+ * not UTF-8, so no line is ever lost.
  */
 #include <jansson.h>
 #include <stdarg.h>
