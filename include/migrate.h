@@ -25,17 +25,12 @@ struct migration {
 };
 
 /* Generated from sql/ by tests/embed-sql, in file name order. */
-extern const struct migration migrations[];
-extern const int n_migrations;
+extern const struct migration migrate_files[];
+extern const int migrate_n_files;
 
-/*
- * "Many" rows: where analytics_snapshots holds more, the unique indexes of
- * SPEC.md section 5 are built with CREATE INDEX CONCURRENTLY, after the
- * rest has committed, so that the app's writes are not blocked for the
- * whole build; else in migrate's transaction (a build of that many rows
- * takes well under a second).
- */
-#define MIGRATE_CONCURRENT_ROWS 100000
+/* The key of the session advisory lock that serialises `migrate` runs
+ * ("devpulse migrate"), as SQL text; apart from the run locks' keys. */
+#define MIGRATE_LOCK_KEY "7236001"
 
 struct migrate_list {
     char **items;
@@ -54,8 +49,10 @@ struct migrate_report {
  * ledgers, its role, grants and policies, CHECK constraints, SPEC.md section
  * 5's indexes) and records the migrations in devpulse_etl.schema_migrations.
  * All of it commits together, except with many rows in analytics_snapshots
- * (above): then the indexes are built after the commit, and the migrations
- * are recorded once they are.  Two runs at once wait for each other.
+ * (migrate_indexes.h): then the indexes are built after the commit, and the
+ * migrations are recorded once they are; and the CHECK constraints are
+ * validated after it (migrate_checks.h).  Two runs at once wait for each
+ * other (MIGRATE_LOCK_KEY).
  *
  * With check true: read-only, from the catalogs alone (so the engine's own
  * login may run it): fills report->changes with what `migrate` would do.

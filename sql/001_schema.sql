@@ -7,11 +7,12 @@
 -- made is checked column by column and kept as it is, with its rows,
 -- policies, triggers and grants; what the engine adds to such a table
 -- (its CHECK constraints, the partial unique indexes of analytics_snapshots,
--- its grants and policies) is src/migrate.c's.
+-- its grants and policies) is made in C: src/migrate_checks.c,
+-- src/migrate_indexes.c, src/migrate_access.c.
 --
 -- Applies unchanged on Supabase (auth.users already there) and on plain
 -- PostgreSQL (a minimal auth.users is created).  CHECK constraints (added by
--- src/migrate.c) only where the seed fixes a set of values or a sign.
+-- src/migrate_checks.c) only where the seed fixes a set of values or a sign.
 -- Deliberately NOT constrained: monitor_type, goal_type, unit, timezone, and
 -- the platform of source rows (connections, monitors, goals): SPEC.md
 -- requires the engine to ignore or skip values it does not know, with a

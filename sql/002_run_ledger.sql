@@ -37,7 +37,7 @@ CREATE INDEX runs_started_at_idx ON devpulse_etl.runs (started_at);
 CREATE INDEX runs_running_idx ON devpulse_etl.runs (shard) WHERE status = 'running';
 -- The engine's role owns its ledger.  That needs membership in the role
 -- (always true for a superuser); where the migrating role lacks it (a
--- managed server's owner with CREATEROLE), its grants (src/migrate.c)
+-- managed server's owner with CREATEROLE), its grants (src/migrate_access.c)
 -- suffice.
 DO $$
 BEGIN

@@ -9,7 +9,7 @@
 -- the run ledger.  Its grants, and its policies on every table it uses
 -- (devpulse_etl_read, devpulse_etl_write: USING (true), so that row level
 -- security on an app's tables hides nothing from it), are made by
--- src/migrate.c from the tables of include/schema.h, each only when missing.
+-- src/migrate_access.c (and include/schema.h's tables), each only when missing.
 --
 -- The steps below rename what earlier versions of this file created under
 -- names an app could use too.  An app's policy of the same name is never

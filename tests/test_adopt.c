@@ -17,6 +17,7 @@
 
 #include "fixture.h"
 #include "migrate.h"
+#include "migrate_indexes.h"
 
 #define AS_OF "2026-01-01T00:00:00Z"
 #define NIGHTLY_REF "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"
@@ -431,7 +432,7 @@ Test(adopt, many_rows_built_concurrently, .timeout = 300)
                  " SELECT owner_id, id, 'all', 'daily', date '1990-01-01' + (100 * n + d)::int, '{}'"
                  " FROM (SELECT owner_id, id, row_number() OVER (ORDER BY id) AS n FROM workspaces) w,"
                  " generate_series(0, 99) d");
-    cr_assert_gt(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 100000);
+    cr_assert_gt(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), MIGRATE_CONCURRENT_ROWS);
     leave_invalid_index(&db, "CREATE UNIQUE INDEX CONCURRENTLY devpulse_etl_snapshots_personal_idx"
                              " ON analytics_snapshots (user_id) WHERE workspace_id IS NULL");
     leave_invalid_index(&db, "CREATE UNIQUE INDEX CONCURRENTLY analytics_snapshots_workspace_platform_date_idx"
@@ -464,7 +465,7 @@ Test(adopt, many_rows_built_concurrently, .timeout = 300)
                              " ('analytics_snapshots_user_platform_date_idx',"
                              "  'analytics_snapshots_workspace_platform_date_idx')"
                              " AND indexdef LIKE '%WHERE (workspace_id IS %NULL)'"), 2);
-    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.schema_migrations"), n_migrations,
+    cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.schema_migrations"), migrate_n_files,
                  "recorded once the indexes are built");
     cr_expect_eq(fx_etl(&db, &out, "migrate"), 0, "%s", out);
     cr_expect(strstr(out, "up to date") != NULL, "%s", out);
