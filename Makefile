@@ -36,7 +36,7 @@ ALL_CFLAGS   = -std=c11 $(OPT) $(WARN) -fopenmp -MMD -MP $(CFLAGS)
 ALL_LDFLAGS  = $(OPT) -fopenmp $(LDFLAGS)
 LIBS         = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 
-CLI_SRC   = src/cli.c src/cli_status.c
+CLI_SRC   = $(wildcard src/cli*.c)
 LIB_SRC   = $(filter-out $(CLI_SRC),$(wildcard src/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
 BIN       = $(BUILD)/devpulse-etl

@@ -1,6 +1,6 @@
 /*
  * cli_status.h: printing the document of status.c (part of the program, not
- * of the library: like cli.c, it prints).
+ * of the library: only the cli files, cli*.c, print; only cli.c exits).
  */
 #ifndef CLI_STATUS_H
 #define CLI_STATUS_H

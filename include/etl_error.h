@@ -3,9 +3,10 @@
  *
  * Library code never prints and never exits: it returns -1 (or NULL) and
  * leaves one line in a caller-supplied struct etl_error, "what failed: detail".
- * Only src/cli.c prints it (compare jansson's json_error_t).  When the error
- * came from the server, sqlstate holds its SQLSTATE; connection_lost says the
- * session itself is gone, which is what makes an error worth a retry.
+ * Only the program (src/cli*.c) prints it (compare jansson's json_error_t).
+ * When the error came from the server, sqlstate holds its SQLSTATE;
+ * connection_lost says the session itself is gone, which is what makes an
+ * error worth a retry.
  */
 #ifndef ETL_ERROR_H
 #define ETL_ERROR_H

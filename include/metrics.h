@@ -27,10 +27,15 @@ struct bucket {
  */
 int metrics_plan_buckets(int32_t lo, int32_t hi, struct bucket **out);
 
+/* The platforms of the rows (PLATFORM_ALL and each platform) in the order of
+ * the unique key: 'all' < 'devto' < 'github' < 'youtube'. */
+#define METRICS_ROW_PLATFORMS (N_PLATFORMS + 1)
+extern const int metrics_platforms_in_key_order[METRICS_ROW_PLATFORMS];
+
 /* The rows a subject gets for these buckets (section 5); adds them to
- * by_kind[platform in key order: all, devto, github, youtube][bucket type]. */
-size_t metrics_count_rows(const struct subject *s, const struct cells *c,
-                          const struct bucket *b, int n, size_t by_kind[4][N_BUCKET_TYPES]);
+ * by_kind[platform in key order][bucket type]. */
+size_t metrics_count_rows(const struct subject *s, const struct cells *c, const struct bucket *b,
+                          int n, size_t by_kind[METRICS_ROW_PLATFORMS][N_BUCKET_TYPES]);
 
 /* An upper bound of metrics_count_rows before the cells are known: one row
  * per bucket for 'all' and for each live platform. */

@@ -71,8 +71,7 @@ static const struct metric_def *const platform_defs[N_PLATFORMS] = {
     [PLATFORM_DEVTO] = devto_defs,
 };
 
-/* Row order of the unique key: 'all' < 'devto' < 'github' < 'youtube'. */
-static const int platforms_in_key_order[] = {
+const int metrics_platforms_in_key_order[METRICS_ROW_PLATFORMS] = {
     PLATFORM_ALL, PLATFORM_DEVTO, PLATFORM_GITHUB, PLATFORM_YOUTUBE,
 };
 
@@ -142,12 +141,12 @@ metrics_max_rows(const struct subject *s, int n)
 
 size_t
 metrics_count_rows(const struct subject *s, const struct cells *c, const struct bucket *b, int n,
-                   size_t by_kind[4][N_BUCKET_TYPES])
+                   size_t by_kind[METRICS_ROW_PLATFORMS][N_BUCKET_TYPES])
 {
     size_t rows = 0;
 
-    for (int k = 0; k < 4; k++) {
-        int p = platforms_in_key_order[k];
+    for (int k = 0; k < METRICS_ROW_PLATFORMS; k++) {
+        int p = metrics_platforms_in_key_order[k];
 
         if (!has_rows(s, c, p))
             continue;
@@ -355,8 +354,8 @@ metrics_format_rows(const struct source *src, const struct subject *s,
                     const struct row_ids *ids, uint64_t seq, struct strbuf *out)
 {
     /* "\t<user>\t<workspace>\t", then per platform the same and "<platform>\t" */
-    char who[80], head[4][128];
-    size_t who_len, head_len[4];
+    char who[80], head[METRICS_ROW_PLATFORMS][128];
+    size_t who_len, head_len[METRICS_ROW_PLATFORMS];
     int next[N_BUCKET_TYPES], i;
 
     who[0] = '\t';
@@ -368,8 +367,8 @@ metrics_format_rows(const struct source *src, const struct subject *s,
         strcpy(who + 38, "\\N");
     who_len = strlen(who);
     who[who_len++] = '\t';
-    for (int k = 0; k < 4; k++) {
-        const char *name = platform_name(platforms_in_key_order[k]);
+    for (int k = 0; k < METRICS_ROW_PLATFORMS; k++) {
+        const char *name = platform_name(metrics_platforms_in_key_order[k]);
         char *h = put(head[k], who, who_len);
 
         h = put(h, name, strlen(name));
@@ -383,8 +382,8 @@ metrics_format_rows(const struct source *src, const struct subject *s,
         const char *bucket = cal_bucket_name(b[i].type);
 
         next[b[i].type] = next_of_type(b, n, i + 1, b[i].type);
-        for (int k = 0; k < 4; k++) {
-            int p = platforms_in_key_order[k];
+        for (int k = 0; k < METRICS_ROW_PLATFORMS; k++) {
+            int p = metrics_platforms_in_key_order[k];
             char *w;
 
             if (!has_rows(s, c, p) || b[i].last < c->first_day[p])

@@ -3,8 +3,8 @@
  * the lock or failed before it, `status` after runs of each outcome (as the
  * engine's login and as a monitoring login), freshness against hand-computed
  * counts, the Prometheus file of real runs (promtool), JSON lines of an
- * error that is not UTF-8, timestamps on text lines, and the progress bar
- * on a terminal of a given width.
+ * error that is not UTF-8, timestamps on text lines, the progress bar
+ * on a terminal of a given width, and the report's rows by platform and type.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -644,4 +644,60 @@ Test(operate, progress_bar_fits_the_terminal, .timeout = 120)
         free(out);
     }
     fx_db_drop(&db);
+}
+
+/* The rows of analytics_snapshots by platform and type, as `select` (over
+ * platform, snapshot_type and their count n) makes them into one text. */
+static char *
+rows_by_kind(struct fx_db *db, const char *select)
+{
+    char *sql, *text;
+
+    cr_assert(asprintf(&sql, "SELECT %s FROM (SELECT platform, snapshot_type, count(*) AS n"
+                       " FROM analytics_snapshots GROUP BY 1, 2) k", select) > 0);
+    text = fx_text(db, sql);
+    free(sql);
+    return text;
+}
+
+/* The report counts the rows it wrote by platform and type, in the unique
+ * key's order of platforms ('all' < 'devto' < 'github' < 'youtube') and
+ * daily, weekly, monthly: as text and as JSON, against what the table holds
+ * after a nightly on a fresh database (every row is the run's). */
+Test(operate, report_counts_rows_by_platform_and_type, .timeout = 120)
+{
+    struct fx_db text_db, json_db;
+    char *out, *lines, *want;
+    json_t *report, *rows;
+
+    fx_db_create(&text_db);
+    fx_generate(&text_db, 30, 60, 66, NULL);
+    fx_db_copy(&text_db, &json_db);
+    /* stdout alone: the report */
+    cr_assert_eq(fx_shell(&out, "{ %s --dsn dbname=%s nightly --as-of " AS_OF " 2>/dev/null; }",
+                          fx_etl_path(), text_db.name), 0, "%s", out);
+    cr_assert_eq(fx_int(&text_db, "SELECT count(DISTINCT (platform, snapshot_type))"
+                        " FROM analytics_snapshots"), 12, "every platform and type has rows");
+    lines = rows_by_kind(&text_db, "string_agg(format('  rows %-8s %-8s %10s', platform,"
+                         " snapshot_type, n), E'\\n' ORDER BY platform,"
+                         " array_position(ARRAY['daily', 'weekly', 'monthly'], snapshot_type))");
+    cr_assert(asprintf(&want, "batch(es)\n%s\n  snapshots: ", lines) > 0);
+    cr_expect(strstr(out, want) != NULL, "expected\n%s\nin\n%s", lines, out);
+    free(want);
+    free(lines);
+    free(out);
+
+    cr_assert_eq(fx_shell(&out, "{ %s --dsn dbname=%s --log-format json nightly --as-of " AS_OF
+                          " 2>/dev/null; }", fx_etl_path(), json_db.name), 0, "%s", out);
+    report = parse_object(out);
+    free(out);
+    out = rows_by_kind(&json_db, "json_object_agg(platform || '/' || snapshot_type, n)");
+    rows = parse_object(out);
+    cr_expect(json_equal(json_object_get(report, "rows"), rows), "report: %s\ntable: %s",
+              json_dumps(json_object_get(report, "rows"), JSON_SORT_KEYS), out);
+    json_decref(rows);
+    json_decref(report);
+    free(out);
+    fx_db_drop(&json_db);
+    fx_db_drop(&text_db);
 }

@@ -312,7 +312,7 @@ Test(spec, goal_rules)
     out = run_goal_cases(&db, "-v goals", goal_cases, N_GOAL_CASES);
     /* skipped goals (the only ones left at 7.5) are named in warnings, the others not */
     for (int i = 0; i < N_GOAL_CASES; i++) {
-        char id[40];
+        char id[48];
 
         snprintf(id, sizeof id, "00000000-0000-0000-0000-0000000004%02d", i);
         cr_expect_eq(strstr(out, id) != NULL, strncmp(goal_cases[i].want, "7.5|", 4) == 0,

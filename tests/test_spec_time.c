@@ -102,7 +102,7 @@ Test(spec, local_dates_by_zone)
 
     fx_db_create(&db);
     for (int i = 0; i < N_ZONE_CASES; i++) {
-        char user[40], conn[40];
+        char user[48], conn[48];
 
         snprintf(user, sizeof user, "00000000-0000-0000-0000-0000000001%02d", i);
         snprintf(conn, sizeof conn, "00000000-0000-0000-0000-0000000002%02d", i);
@@ -113,7 +113,7 @@ Test(spec, local_dates_by_zone)
     out = etl_ok(&db, "-v backfill --from 2025-01-01 --to 2025-11-30 --as-of 2025-12-15T12:00:00Z");
     for (int i = 0; i < N_ZONE_CASES; i++) {
         const struct zone_case *c = &zone_cases[i];
-        char user[40];
+        char user[48];
         char *got;
 
         snprintf(user, sizeof user, "00000000-0000-0000-0000-0000000001%02d", i);
@@ -179,7 +179,7 @@ Test(spec, cutoff_follows_each_zone)
 
     fx_db_create(&db);
     for (int i = 0; i < n; i++) {
-        char user[40], conn[40];
+        char user[48], conn[48];
 
         snprintf(user, sizeof user, "00000000-0000-0000-0000-0000000001%02d", i);
         snprintf(conn, sizeof conn, "00000000-0000-0000-0000-0000000002%02d", i);
