@@ -37,10 +37,6 @@ int extract_load_part(struct spill_router *r, int part, struct source *src,
  * bound good enough to choose the number of partitions). */
 int extract_estimate_bytes(PGconn *conn, size_t *bytes, struct etl_error *err);
 
-/* The bulk tables' names, by enum bulk_table (bulk.h's list, under the name
- * the report's printers use). */
-#define extract_table_names bulk_table_names
-
 /*
  * Begins a REPEATABLE READ READ ONLY transaction on conn, exports its snapshot
  * (into snapshot_id, 64 bytes) and reads profiles, workspaces, members,

@@ -182,7 +182,7 @@ print_report_json(const struct cli *cli, const struct job_report *r)
 
     cal_format_timestamp(r->as_of, as_of);
     for (int t = 0; t < BULK_N_TABLES; t++)
-        json_object_set_new(tables, extract_table_names[t],
+        json_object_set_new(tables, bulk_table_names[t],
                             json_pack("{sIsI}", "read", (json_int_t) r->extract.rows_read[t],
                                       "in_scope", (json_int_t) r->extract.rows_kept[t]));
     for (int k = 0; k < METRICS_ROW_PLATFORMS; k++)
@@ -251,7 +251,7 @@ cli_print_report(const struct cli *cli, const struct job_report *r)
         printf(", %d attempts", r->attempts);
     printf(")\n");
     for (int t = 0; t < BULK_N_TABLES; t++)
-        printf("  read %-22s %10zu rows (%zu in scope)\n", extract_table_names[t],
+        printf("  read %-22s %10zu rows (%zu in scope)\n", bulk_table_names[t],
                r->extract.rows_read[t], r->extract.rows_kept[t]);
     printf("  subjects %d", r->subjects_in_shard);
     if (cli->job.shards > 1)
