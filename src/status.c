@@ -32,7 +32,8 @@ static const char status_sql[] =
     /* Every run of nightly, backfill or goals holds the run lock, shared or
      * not (a lock on two int4 keys has objsubid 2). */
     "  'lock_held', EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-    "      AND classid = " XSTR(RUNLOCK_CLASS) " AND objid = " XSTR(RUNLOCK_KEY) " AND objsubid = 2"
+    "      AND classid = " RUNLOCK_SQL(RUNLOCK_CLASS) " AND objid = " RUNLOCK_SQL(RUNLOCK_KEY)
+    "      AND objsubid = 2"
     "      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),"
     "  'running', coalesce((SELECT json_agg(json_build_object("
     "      'run_id', id, 'command', command, 'shard', shard, 'started_at', " ISO("started_at") ","
