@@ -521,6 +521,7 @@ extract_bulk(PGconn *conn, const char *dsn, const char *snapshot_id, int workers
 {
     long pages[BULK_N_TABLES];
     struct chunk *chunks;
+    struct etl_error main_err;
     int n_chunks, rc = -1;
 
     memset(stats, 0, sizeof *stats);
@@ -568,8 +569,15 @@ out_rollback:
      * session lost meanwhile (a replica ends an idle one that stands in the
      * way of replay) fails here, with the server's reason, rather than at
      * its next use, where libpq only knows that it is gone. */
-    if (db_exec(conn, "ending the read transaction", "ROLLBACK", rc == 0 ? err : NULL) < 0)
+    if (db_exec(conn, "ending the read transaction", "ROLLBACK", &main_err) < 0) {
+        /* When the replica ended this session, a worker importing its
+         * snapshot fails too ("invalid snapshot identifier"), which is only
+         * the consequence: the recovery conflict is the reason, and the one
+         * a retry can get past. */
+        if (rc == 0 || etl_error_recovery_conflict(&main_err))
+            *err = main_err;
         rc = -1;
+    }
     return rc;
 }
 
