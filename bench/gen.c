@@ -2818,13 +2818,55 @@ static int parse_options(int argc, char **argv, options *opt)
     return -1;
 }
 
+/* Whether dsn is a URI with an '@' left after its user info: a password's
+ * unencoded '@' or '/' that moved the rest of it into the host or port.
+ * The engine's src/db.c checks the same; the generator links none of it. */
+static bool uri_spills_userinfo(const char *dsn)
+{
+    static const char *const schemes[] = {"postgresql://", "postgres://"};
+
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (strncmp(dsn, schemes[i], strlen(schemes[i])) == 0) {
+            const char *rest = dsn + strlen(schemes[i]);
+            size_t userinfo = strcspn(rest, "@/");
+
+            if (rest[userinfo] == '@')
+                rest += userinfo + 1;
+            return memchr(rest, '@', strcspn(rest, "?")) != NULL;
+        }
+    return false;
+}
+
+/*
+ * libpq's messages may quote the connection string, password included: the
+ * message is left out when the string does not parse, when a password's
+ * stray '@' or '/' moved part of it elsewhere, or when it holds the password.
+ */
+static void fail_connecting(const char *dsn, const char *pg_message)
+{
+    PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
+    bool hidden = opts == NULL || uri_spills_userinfo(dsn);
+
+    for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0' &&
+            strstr(pg_message, o->val) != NULL)
+            hidden = true;
+    if (hidden)
+        fail("connecting to the database: failed; libpq's message is left out, as it could"
+             " quote the password (a URI must percent-encode '%%', '@' and '/' in its"
+             " password: %%25, %%40, %%2F)");
+    else
+        fail_pg("connecting to the database", pg_message);
+    PQconninfoFree(opts);
+}
+
 static PGconn *connect_db(const options *opt)
 {
     const char *dsn = opt->dsn ? opt->dsn : getenv("DATABASE_URL");
     PGconn *conn = PQconnectdb(dsn ? dsn : "");
 
     if (PQstatus(conn) != CONNECTION_OK) {
-        fail_pg("connecting to the database", PQerrorMessage(conn));
+        fail_connecting(dsn ? dsn : "", PQerrorMessage(conn));
         PQfinish(conn);
         return NULL;
     }

@@ -137,6 +137,27 @@ Test(secrets, source_dsn_in_text_json_and_ledger)
     fx_db_drop(&db);
 }
 
+/* The benchmark's generator takes the same strings (--dsn, DATABASE_URL):
+ * it fails (exit 1) without showing any part of the password either. */
+Test(secrets, generator_dsn)
+{
+    const char *gen = getenv("DEVPULSE_GEN") != NULL ? getenv("DEVPULSE_GEN") : "build/bench/gen";
+
+    for (int i = 0; i < N_SHAPES; i++)
+        for (int env = 0; env < 2; env++) {
+            char quoted[512], *out;
+            int rc;
+
+            sh_quote(shapes[i], quoted, sizeof quoted);
+            rc = fx_shell(&out, "%s%s %s --users 1 --days 1 --seed 1%s%s", env ? "DATABASE_URL=" : "",
+                          env ? quoted : "", gen, env ? "" : " --dsn ", env ? "" : quoted);
+            cr_expect_eq(rc, 1, "%s: exit %d\n%s", shapes[i], rc, out);
+            cr_expect(strstr(out, "connecting to the database") != NULL, "%s: %s", shapes[i], out);
+            expect_hidden(out, env ? "gen with DATABASE_URL" : "gen --dsn", shapes[i]);
+            free(out);
+        }
+}
+
 /*
  * Usage errors quote what they refuse: a DSN given without --dsn, a
  * mistyped --dsn=, --source-dsn= where it does not belong, a DSN as another
