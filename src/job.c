@@ -123,11 +123,16 @@ extract_all(struct run *run, struct etl_error *err)
 
     /* A read replica, when given, serves every read of the source. */
     run->reader = run->conn;
-    if (run->opts->source_dsn != NULL && ((run->reader = db_connect(source_dsn, err)) == NULL ||
-                                          db_require_session(run->reader, source_dsn, err) < 0)) {
-        db_close(run->reader);
-        run->reader = run->conn;
-        return etl_error_prefix(err, "source database (--source-dsn)");
+    if (run->opts->source_dsn != NULL) {
+        /* A retry follows a loss or a cancelled read: not getting back in
+         * is part of it, as with the main connection (worth_retrying). */
+        if ((run->reader = db_connect(source_dsn, err)) == NULL && run->state->attempt > 1)
+            err->connection_lost = true;
+        if (run->reader == NULL || db_require_session(run->reader, source_dsn, err) < 0) {
+            db_close(run->reader);
+            run->reader = run->conn;
+            return etl_error_prefix(err, "source database (--source-dsn)");
+        }
     }
     if (extract_begin(run->reader, &run->src, snapshot, err) < 0)
         return -1;

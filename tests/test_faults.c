@@ -208,7 +208,8 @@ Test(faults, source_lost_while_connecting_is_retried, .timeout = 300)
                   END_THE_SOURCE_SESSION
                   "SQL\n"
                   "until [ \"$(psql -XAtq -d %s -c \"SELECT count(*) FROM pg_locks WHERE granted"
-                  " AND mode = 'AccessExclusiveLock' AND relation = 'pg_catalog.pg_policy'::regclass\")\""
+                  " AND mode = 'AccessExclusiveLock' AND relation = 'pg_catalog.pg_policy'::regclass"
+                  " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())\")\""
                   " = 1 ]; do sleep 0.02; done\n"
                   "%s --dsn dbname=%s nightly --as-of " AS_OF " --source-dsn dbname=%s 2>&1\n"
                   "echo \"exit=$?\"; wait",
@@ -221,6 +222,71 @@ Test(faults, source_lost_while_connecting_is_retried, .timeout = 300)
     free(out);
     cr_expect_eq(fx_int(&primary, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'succeeded'"
                                   " AND attempts = 2"), 1);
+    cr_expect_eq(fx_snapshot_diff(&primary, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
+    cr_expect_eq(fx_goals_diff(&primary), 0);
+    fx_db_drop(&replica);
+    fx_db_drop(&primary);
+}
+
+/*
+ * After a loss, a source that refuses the next connection (a replica that
+ * restarts) is part of the loss: the second attempt cannot get in, the
+ * third can, and the run succeeds.  The source's first session is ended
+ * while it connects, as above, and the source database stops taking
+ * connections until the engine has said it will make a third attempt.
+ * (Before, the second attempt's refusal was not retried and the run failed.)
+ */
+Test(faults, source_refused_after_a_loss_is_retried, .timeout = 300)
+{
+    struct fx_db primary, replica;
+    char *out;
+    int rc;
+
+    fx_db_create(&primary);
+    fx_generate(&primary, 20, 120, 47, NULL);
+    fx_db_copy(&primary, &replica);
+    fx_expect_goals(&primary, AS_OF);
+    rc = fx_shell(&out,
+                  "log=$(mktemp)\n"
+                  "psql -XAtq -d %s -c 'BEGIN' -c 'LOCK TABLE pg_catalog.pg_policy IN ACCESS EXCLUSIVE MODE'"
+                  " -c 'SELECT pg_sleep(300)' >/dev/null 2>&1 &\n"
+                  "until [ \"$(psql -XAtq -d %s -c \"SELECT count(*) FROM pg_locks WHERE granted"
+                  " AND mode = 'AccessExclusiveLock' AND relation = 'pg_catalog.pg_policy'::regclass"
+                  " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())\")\""
+                  " = 1 ]; do sleep 0.02; done\n"
+                  "%s --dsn dbname=%s nightly --as-of " AS_OF " --source-dsn dbname=%s >\"$log\" 2>&1 &\n"
+                  "engine=$!\n"
+                  "psql -XAtq -v ON_ERROR_STOP=1 -d %s <<'SQL' 2>&1 | sed 's/^/holder: /'\n"
+                  "CREATE TEMP TABLE waiter AS SELECT NULL::int AS pid;\n"
+                  "DO $$\n"
+                  "BEGIN\n"
+                  "  FOR i IN 1 .. 3000 LOOP\n"
+                  "    UPDATE waiter SET pid = (SELECT pid FROM pg_locks WHERE NOT granted\n"
+                  "      AND relation = 'pg_catalog.pg_policy'::regclass\n"
+                  "      AND database = (SELECT oid FROM pg_database WHERE datname = '%s'));\n"
+                  "    EXIT WHEN (SELECT pid FROM waiter) IS NOT NULL;\n"
+                  "    PERFORM pg_sleep(0.02);\n"
+                  "  END LOOP;\n"
+                  "  IF (SELECT pid FROM waiter) IS NULL THEN RAISE 'the engine never waited for pg_policy'; END IF;\n"
+                  "END $$;\n"
+                  "ALTER DATABASE %s WITH ALLOW_CONNECTIONS false;\n"
+                  "SELECT pg_terminate_backend(pid, 60000) FROM waiter \\g /dev/null\n"
+                  "SELECT pg_terminate_backend(pid, 60000) FROM pg_stat_activity\n"
+                  "  WHERE datname = '%s' \\g /dev/null\n"
+                  "SQL\n"
+                  "while kill -0 $engine 2>/dev/null && ! grep -q 'attempt 3 in' \"$log\"; do sleep 0.05; done\n"
+                  "psql -XAtq -d %s -c 'ALTER DATABASE %s WITH ALLOW_CONNECTIONS true'\n"
+                  "wait $engine; echo \"exit=$?\"; cat \"$log\"; rm -f \"$log\"; wait",
+                  replica.name, replica.name, fx_etl_path(), primary.name, replica.name,
+                  primary.name, replica.name, replica.name, replica.name, primary.name, replica.name);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "exit=0\n") != NULL, "%s", out);
+    cr_expect(strstr(out, "attempt 2 failed (source database (--source-dsn): cannot connect") != NULL &&
+              strstr(out, "attempt 3 in") != NULL, "%s", out);
+    cr_expect(strstr(out, "holder: ") == NULL, "%s", out);
+    free(out);
+    cr_expect_eq(fx_int(&primary, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'succeeded'"
+                                  " AND attempts = 3"), 1);
     cr_expect_eq(fx_snapshot_diff(&primary, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
     cr_expect_eq(fx_goals_diff(&primary), 0);
     fx_db_drop(&replica);
