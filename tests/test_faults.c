@@ -165,6 +165,32 @@ Test(faults, replica_recovery_conflicts, .timeout = 300)
     free(out);
 }
 
+/* A database and a copy of it, as the source, with the goals' expectations. */
+static void
+source_pair_create(struct fx_db *primary, struct fx_db *replica)
+{
+    fx_db_create(primary);
+    fx_generate(primary, 20, 120, 47, NULL);
+    fx_db_copy(primary, replica);
+    fx_expect_goals(primary, AS_OF);
+}
+
+/* The nightly succeeded on the given attempt with the reference's rows and
+ * goals; drops both databases. */
+static void
+expect_source_retried(struct fx_db *primary, struct fx_db *replica, int attempts)
+{
+    char sql[160];
+
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'succeeded'"
+                              " AND attempts = %d", attempts);
+    cr_expect_eq(fx_int(primary, sql), 1, "no run succeeded on attempt %d", attempts);
+    cr_expect_eq(fx_snapshot_diff(primary, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
+    cr_expect_eq(fx_goals_diff(primary), 0);
+    fx_db_drop(replica);
+    fx_db_drop(primary);
+}
+
 /*
  * The source connection (--source-dsn) is lost while it is being set up, the
  * first time only: another session holds the source database's pg_policy
@@ -199,10 +225,7 @@ Test(faults, source_lost_while_connecting_is_retried, .timeout = 300)
     char *out;
     int rc;
 
-    fx_db_create(&primary);
-    fx_generate(&primary, 20, 120, 47, NULL);
-    fx_db_copy(&primary, &replica);
-    fx_expect_goals(&primary, AS_OF);
+    source_pair_create(&primary, &replica);
     rc = fx_shell(&out,
                   "psql -XAtq -v ON_ERROR_STOP=1 -d %s <<'SQL' 2>&1 | sed 's/^/holder: /' &\n"
                   END_THE_SOURCE_SESSION
@@ -220,12 +243,7 @@ Test(faults, source_lost_while_connecting_is_retried, .timeout = 300)
               strstr(out, "attempt 2 in") != NULL, "%s", out);
     cr_expect(strstr(out, "holder: ") == NULL, "%s", out);
     free(out);
-    cr_expect_eq(fx_int(&primary, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'succeeded'"
-                                  " AND attempts = 2"), 1);
-    cr_expect_eq(fx_snapshot_diff(&primary, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
-    cr_expect_eq(fx_goals_diff(&primary), 0);
-    fx_db_drop(&replica);
-    fx_db_drop(&primary);
+    expect_source_retried(&primary, &replica, 2);
 }
 
 /*
@@ -242,10 +260,7 @@ Test(faults, source_refused_after_a_loss_is_retried, .timeout = 300)
     char *out;
     int rc;
 
-    fx_db_create(&primary);
-    fx_generate(&primary, 20, 120, 47, NULL);
-    fx_db_copy(&primary, &replica);
-    fx_expect_goals(&primary, AS_OF);
+    source_pair_create(&primary, &replica);
     rc = fx_shell(&out,
                   "log=$(mktemp)\n"
                   "psql -XAtq -d %s -c 'BEGIN' -c 'LOCK TABLE pg_catalog.pg_policy IN ACCESS EXCLUSIVE MODE'"
@@ -285,12 +300,7 @@ Test(faults, source_refused_after_a_loss_is_retried, .timeout = 300)
               strstr(out, "attempt 3 in") != NULL, "%s", out);
     cr_expect(strstr(out, "holder: ") == NULL, "%s", out);
     free(out);
-    cr_expect_eq(fx_int(&primary, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'succeeded'"
-                                  " AND attempts = 3"), 1);
-    cr_expect_eq(fx_snapshot_diff(&primary, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
-    cr_expect_eq(fx_goals_diff(&primary), 0);
-    fx_db_drop(&replica);
-    fx_db_drop(&primary);
+    expect_source_retried(&primary, &replica, 3);
 }
 
 /* statement_timeout is not a reason to retry: the run fails fast and the
