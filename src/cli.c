@@ -237,9 +237,13 @@ main(int argc, char **argv)
         jobfile_term(&jf);
         return EXIT_OK;
     }
+    cli.stamp = isatty(STDERR_FILENO) != 1;
     if (status != EXIT_OK) {
-        fprintf(stderr, "devpulse-etl: %s\n%s", cli.message, status != EXIT_USAGE ? ""
-                : "Try 'devpulse-etl --help' for more information.\n");
+        /* A log line like any other: in JSON when --log-format json came
+         * before the mistake, with the time on a file or pipe. */
+        cli_print_error(&cli, cli.message, 0, NULL, status);
+        if (status == EXIT_USAGE && !cli.json)
+            fputs("Try 'devpulse-etl --help' for more information.\n", stderr);
         jobfile_term(&jf);
         return status;
     }
@@ -249,7 +253,6 @@ main(int argc, char **argv)
         return EXIT_FAILED;
     }
     cli.job.dsn = cli.conninfo;
-    cli.stamp = isatty(STDERR_FILENO) != 1;
     status = cli.command == CMD_MIGRATE ? run_migrate(&cli)
            : cli.command == CMD_STATUS ? run_status(&cli) : run_job(&cli);
     free(cli.conninfo);

@@ -547,6 +547,21 @@ read_arg(struct cli *cli, struct arg_reader *r, struct arg *a)
     return option_value(cli, r, a);
 }
 
+/* --log-format json anywhere on the command line, read past any mistake in
+ * it, so that the usage error itself is logged in the format asked for. */
+static void
+find_log_format(int argc, char **argv, struct cli *cli)
+{
+    struct arg_reader r = {argc, argv, 1, NULL, false};
+    struct cli scratch;         /* takes the messages of mistakes: cli keeps its own */
+    struct arg a;
+
+    while (r.next < argc || r.group != NULL)
+        if (read_arg(&scratch, &r, &a) == EXIT_OK && a.opt != NULL &&
+            a.opt->id == OPT_LOG_FORMAT && a.value != NULL)
+            cli->json = strcmp(a.value, "json") == 0;
+}
+
 /* The command and, for `run`, the job file, before any option is applied. */
 static int
 find_command_word(int argc, char **argv, struct cli *cli)
@@ -631,6 +646,7 @@ cli_parse_args(int argc, char **argv, struct cli *cli, struct jobfile *jf)
     enum cli_command word;
     int status;
 
+    find_log_format(argc, argv, cli);
     if ((status = find_command_word(argc, argv, cli)) != EXIT_OK)
         return status;
     word = cli->command;

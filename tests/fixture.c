@@ -182,6 +182,17 @@ fx_etl(struct fx_db *db, char **out, const char *args_fmt, ...)
     return run_command(out, cmd);
 }
 
+const char *
+fx_after_stamp(const char *line)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ ";
+
+    for (size_t i = 0; i < sizeof shape - 1; i++)
+        if (shape[i] == 'd' ? line[i] < '0' || line[i] > '9' : line[i] != shape[i])
+            return NULL;
+    return line + sizeof shape - 1;
+}
+
 void
 fx_generate(struct fx_db *db, int users, int days, int seed, const char *end_date)
 {

@@ -39,6 +39,10 @@ int fx_etl(struct fx_db *db, char **out, const char *args_fmt, ...)
 /* Runs any shell command line; same returns. */
 int fx_shell(char **out, const char *cmd_fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The text after a log line's leading ISO 8601 instant in UTC and its
+ * space ("2026-01-02T03:04:05.678Z "), or NULL when line does not start so. */
+const char *fx_after_stamp(const char *line);
+
 /* Fills the database with the data generator. */
 void fx_generate(struct fx_db *db, int users, int days, int seed, const char *end_date);
 

@@ -1,10 +1,12 @@
 /*
  * test_cli.c: the command line of SPEC.md section 8.  Usage errors exit 2
- * with one "devpulse-etl: ..." line and the hint, before touching any
+ * with one "devpulse-etl: ..." line and the hint (one JSON error event with
+ * --log-format json), before touching any
  * database; run failures exit 1 with one line and leave the database as it was.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +69,15 @@ static struct usage_case usage_cases[] = {
     {"run", "run needs a job file"},
 };
 
+/* The engine with args, and a DSN that cannot work: usage errors must come
+ * before any connection. */
+static int
+run_refused(const char *args, char **out)
+{
+    return fx_shell(out, "DATABASE_URL=postgresql:///nowhere?host=/nonexistent %s %s",
+                    fx_etl_path(), args);
+}
+
 ParameterizedTestParameters(cli, usage_errors)
 {
     return cr_make_param_array(struct usage_case, usage_cases,
@@ -76,17 +87,53 @@ ParameterizedTestParameters(cli, usage_errors)
 ParameterizedTest(struct usage_case *c, cli, usage_errors)
 {
     char *out;
-    /* A DSN that cannot work: usage errors must come before any connection. */
-    int rc = fx_shell(&out, "DATABASE_URL=postgresql:///nowhere?host=/nonexistent %s %s",
-                      fx_etl_path(), c->args);
+    int rc = run_refused(c->args, &out);
+    const char *line = fx_after_stamp(out);
     char *newline;
 
     cr_expect_eq(rc, 2, "'%s' exited %d: %s", c->args, rc, out);
-    cr_expect(strncmp(out, "devpulse-etl: ", 14) == 0, "'%s': %s", c->args, out);
+    /* On a pipe, as every log line: the time first. */
+    cr_expect(line != NULL && strncmp(line, "devpulse-etl: ", 14) == 0, "'%s': %s", c->args, out);
     cr_expect(strstr(out, c->message) != NULL, "'%s': expected \"%s\" in: %s", c->args, c->message, out);
     newline = strchr(out, '\n');
     cr_expect(newline != NULL && strcmp(newline + 1, "Try 'devpulse-etl --help' for more information.\n") == 0,
               "'%s': expected one line and the hint: %s", c->args, out);
+    free(out);
+}
+
+/* With --log-format json anywhere on the command line, even after the
+ * mistake or where the mistake stops the reading, the usage error is one
+ * JSON error event with its exit status, and nothing else. */
+static struct usage_case json_usage_cases[] = {
+    {"--log-format json --bogus", "unknown option \"--bogus\""},
+    {"nightly --bogus --log-format=json", "unknown option \"--bogus\""},
+    {"-q --log-format json nightly --as-of 2026-13-01", "invalid --as-of \"2026-13-01\""},
+    {"--log-format json run /nonexistent/job.json", "cannot open the job file"},
+    {"--log-format json nightly -- extra", "unexpected argument \"extra\""},
+};
+
+ParameterizedTestParameters(cli, usage_errors_in_json)
+{
+    return cr_make_param_array(struct usage_case, json_usage_cases,
+                               sizeof json_usage_cases / sizeof json_usage_cases[0]);
+}
+
+ParameterizedTest(struct usage_case *c, cli, usage_errors_in_json)
+{
+    char *out;
+    int rc = run_refused(c->args, &out);
+    json_error_t jerr;
+    json_t *event = json_loads(out, 0, &jerr);     /* one JSON value, nothing after it */
+    const char *message = json_string_value(json_object_get(event, "message"));
+
+    cr_expect_eq(rc, 2, "'%s' exited %d: %s", c->args, rc, out);
+    cr_assert(event != NULL, "'%s': not one JSON value (%s): %s", c->args, jerr.text, out);
+    cr_expect_str_eq(json_string_value(json_object_get(event, "event")), "error", "%s", out);
+    cr_expect_eq(json_integer_value(json_object_get(event, "exit_status")), 2, "%s", out);
+    cr_expect(json_is_null(json_object_get(event, "run_id")), "%s", out);
+    cr_expect(message != NULL && strstr(message, c->message) != NULL, "'%s': expected \"%s\" in: %s",
+              c->args, c->message, out);
+    json_decref(event);
     free(out);
 }
 
