@@ -239,8 +239,9 @@ main(int argc, char **argv)
     }
     cli.stamp = isatty(STDERR_FILENO) != 1;
     if (status != EXIT_OK) {
-        /* A log line like any other: in JSON when --log-format json came
-         * before the mistake, with the time on a file or pipe. */
+        /* A log line like any other: in JSON when the command line asks
+         * for it (cli_parse_args reads --log-format first), with the time
+         * on a file or pipe. */
         cli_print_error(&cli, cli.message, 0, NULL, status);
         if (status == EXIT_USAGE && !cli.json)
             fputs("Try 'devpulse-etl --help' for more information.\n", stderr);
