@@ -32,6 +32,19 @@ env_dsn(void)
     return (url != NULL && url[0] != '\0') ? url : "";
 }
 
+/* What follows the scheme of a URI (postgresql:// or postgres://, as libpq
+ * tells a URI), or NULL when s is not one. */
+static const char *
+uri_rest(const char *s)
+{
+    static const char *const schemes[] = {"postgresql://", "postgres://"};
+
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (strncmp(s, schemes[i], strlen(schemes[i])) == 0)
+            return s + strlen(schemes[i]);
+    return NULL;
+}
+
 /*
  * Why a connection string cannot be used as it is, or NULL.  libpq quotes
  * the text around a fault in its messages ("invalid percent-encoded token:
@@ -45,14 +58,10 @@ env_dsn(void)
 static const char *
 dsn_unusable(const char *dsn)
 {
-    static const char *const schemes[] = {"postgresql://", "postgres://"};
-    const char *rest = NULL;
+    const char *rest = uri_rest(dsn);
     char *errmsg = NULL;
     PQconninfoOption *opts;
 
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
-        if (strncmp(dsn, schemes[i], strlen(schemes[i])) == 0)
-            rest = dsn + strlen(schemes[i]);
     if ((opts = PQconninfoParse(dsn, &errmsg)) == NULL) {
         PQfreemem(errmsg);
         return rest != NULL
@@ -85,8 +94,7 @@ given(const char *s)
 static bool
 is_connection_string(const char *s)
 {
-    return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0 ||
-           strchr(s, '=') != NULL;
+    return uri_rest(s) != NULL || strchr(s, '=') != NULL;
 }
 
 /* vals[k] := value, for keys[k].keyword == keyword, when value is given. */
