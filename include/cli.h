@@ -35,7 +35,8 @@ struct cli {
     bool have_from, have_to, quiet, verbose, json;
     bool check;                 /* migrate --check */
     bool status_json;           /* status --format json */
-    bool stamp;                 /* stderr is not a terminal: log lines start with the time */
+    bool stamp;                 /* stderr is not a terminal: log lines start with the time
+                                 * (on a terminal, progress is a bar instead) */
     const char *metrics_path;   /* --metrics-file */
     char message[1200];         /* a usage error, without the "devpulse-etl: " */
 };

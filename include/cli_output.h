@@ -32,8 +32,7 @@ void cli_print_migrate_report(const struct cli *cli, const struct migrate_report
 /* A run's progress on stderr: job_options.progress is cli_on_progress, its
  * progress_arg a struct cli_progress. */
 struct cli_progress {
-    const struct cli *cli;
-    bool bar;                   /* stderr is a terminal: redraw one line */
+    const struct cli *cli;      /* stderr a terminal (!cli->stamp): a bar redrawn on one line */
     bool bar_drawn;
     double last_line;           /* elapsed at the last plain log line */
     double last_draw;           /* elapsed at the last redraw of the bar */

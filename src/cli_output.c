@@ -418,7 +418,6 @@ cli_progress_init(struct cli_progress *v, const struct cli *cli)
 {
     memset(v, 0, sizeof *v);
     v->cli = cli;
-    v->bar = isatty(STDERR_FILENO) == 1;
     v->last_draw = -1;
 }
 
@@ -444,7 +443,7 @@ cli_on_progress(const struct job_progress *p, void *arg)
         progress_json(p);
         return;
     }
-    if (p->event == JOB_EVENT_BATCH && v->bar) {
+    if (p->event == JOB_EVENT_BATCH && !v->cli->stamp) {
         /* Redrawn five times a second at most, and at the last batch. */
         if (p->elapsed - v->last_draw >= 0.2 || p->batches_done == p->batches_total) {
             v->last_draw = p->elapsed;
