@@ -63,8 +63,8 @@ static const char status_sql[] =
     "      'oldest_latest', oldest_latest))"
     "    FROM devpulse_etl.freshness(coalesce($1::timestamptz, now()))))";
 
-/* Whether this login may read the ledger: 1 yes, 0 no (err says which
- * GRANT), -1 when the schema is missing or the query failed. */
+/* 0 when this login may read the ledger; -1 with err saying which GRANT it
+ * needs, that the schema is missing, or why the query failed. */
 static int
 may_read_ledger(PGconn *conn, struct etl_error *err)
 {
@@ -87,9 +87,9 @@ may_read_ledger(PGconn *conn, struct etl_error *err)
     ok = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     if (!ok)
-        etl_fail(err, "role \"%s\" may not read the run ledger: grant it the monitoring role"
-                 " (GRANT devpulse_etl_monitor TO \"%s\")", PQuser(conn), PQuser(conn));
-    return ok ? 1 : 0;
+        return etl_fail(err, "role \"%s\" may not read the run ledger: grant it the monitoring"
+                        " role (GRANT devpulse_etl_monitor TO \"%s\")", PQuser(conn), PQuser(conn));
+    return 0;
 }
 
 int
@@ -100,7 +100,7 @@ status_read(PGconn *conn, const char *as_of, json_t **out, struct etl_error *err
     PGresult *res;
 
     *out = NULL;
-    if (may_read_ledger(conn, err) <= 0 || migrate_check_current(conn, err) < 0)
+    if (may_read_ledger(conn, err) < 0 || migrate_check_current(conn, err) < 0)
         return -1;
     res = db_query(conn, "reading the status", status_sql, 1, params, PGRES_TUPLES_OK, err);
     if (res == NULL)
