@@ -20,6 +20,14 @@ fx_etl_path(void)
     return p != NULL ? p : "build/devpulse-etl";
 }
 
+const char *
+fx_gen_path(void)
+{
+    const char *p = getenv("DEVPULSE_GEN");
+
+    return p != NULL ? p : "build/bench/gen";
+}
+
 static PGconn *
 connect_to(const char *dbname)
 {
@@ -196,12 +204,11 @@ fx_after_stamp(const char *line)
 void
 fx_generate(struct fx_db *db, int users, int days, int seed, const char *end_date)
 {
-    const char *gen = getenv("DEVPULSE_GEN");
     char *out = NULL;
     int rc;
 
     rc = fx_shell(&out, "%s --dsn dbname=%s --quiet --users %d --days %d --seed %d%s%s",
-                  gen != NULL ? gen : "build/bench/gen", db->name, users, days, seed,
+                  fx_gen_path(), db->name, users, days, seed,
                   end_date ? " --end-date " : "", end_date ? end_date : "");
     cr_assert(rc == 0, "generator failed (%d): %s", rc, out);
     free(out);

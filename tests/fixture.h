@@ -82,5 +82,11 @@ char *fx_goals_hash(struct fx_db *db);
 const char *fx_tests_dir(void);
 
 const char *fx_etl_path(void);
+/* The data generator (DEVPULSE_GEN). */
+const char *fx_gen_path(void);
+
+/* A DATABASE_URL that cannot connect, before a command line: a usage error
+ * must come before any connection (one would fail with exit 1). */
+#define FX_NOWHERE "DATABASE_URL=postgresql:///nowhere?host=/nonexistent"
 
 #endif

@@ -81,7 +81,7 @@ static struct usage_case usage_cases[] = {
 static int
 run_refused(const char *args, char **out)
 {
-    return fx_shell(out, "DATABASE_URL=postgresql:///nowhere?host=/nonexistent %s %s",
+    return fx_shell(out, FX_NOWHERE " %s %s",
                     fx_etl_path(), args);
 }
 

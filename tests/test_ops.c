@@ -17,7 +17,6 @@
 #define AS_OF "2026-01-01T00:00:00Z"
 #define YEAR "--from 2025-01-01 --to 2025-12-31 --as-of " AS_OF
 #define YEAR_REF "SELECT * FROM ref.snapshots_backfill('" AS_OF "', '2025-01-01', '2025-12-31')"
-#define NOWHERE "postgresql:///nowhere?host=/nonexistent"
 
 /* ---------------------------------------------------------------- job files */
 
@@ -69,7 +68,7 @@ ParameterizedTestParameters(ops, bad_job_files)
 ParameterizedTest(struct job_case *c, ops, bad_job_files)
 {
     char *path = write_temp(c->text), *out;
-    int rc = fx_shell(&out, "DATABASE_URL='" NOWHERE "' %s run %s", fx_etl_path(), path);
+    int rc = fx_shell(&out, FX_NOWHERE " %s run %s", fx_etl_path(), path);
 
     cr_expect_eq(rc, 2, "'%s' exited %d: %s", c->text, rc, out);
     cr_expect(fx_after_stamp(out) != NULL && strncmp(fx_after_stamp(out), "devpulse-etl: ", 14) == 0 &&
