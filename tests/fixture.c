@@ -323,6 +323,15 @@ fx_partial_diff(struct fx_db *db, const char *expected)
 }
 
 void
+fx_expect_snapshots(struct fx_db *db, const char *expected)
+{
+    char sql[4096];
+
+    snprintf(sql, sizeof sql, "CREATE TABLE expected_snapshots AS %s", expected);
+    fx_exec(db, sql);
+}
+
+void
 fx_expect_goals(struct fx_db *db, const char *as_of)
 {
     char sql[256];
