@@ -20,6 +20,14 @@ fx_etl_path(void)
     return p != NULL ? p : "build/devpulse-etl";
 }
 
+const char *
+fx_gen_path(void)
+{
+    const char *p = getenv("DEVPULSE_GEN");
+
+    return p != NULL ? p : "build/bench/gen";
+}
+
 static PGconn *
 connect_to(const char *dbname)
 {
@@ -196,12 +204,11 @@ fx_after_stamp(const char *line)
 void
 fx_generate(struct fx_db *db, int users, int days, int seed, const char *end_date)
 {
-    const char *gen = getenv("DEVPULSE_GEN");
     char *out = NULL;
     int rc;
 
     rc = fx_shell(&out, "%s --dsn dbname=%s --quiet --users %d --days %d --seed %d%s%s",
-                  gen != NULL ? gen : "build/bench/gen", db->name, users, days, seed,
+                  fx_gen_path(), db->name, users, days, seed,
                   end_date ? " --end-date " : "", end_date ? end_date : "");
     cr_assert(rc == 0, "generator failed (%d): %s", rc, out);
     free(out);
@@ -229,16 +236,24 @@ print_rows(struct fx_db *db, const char *title, const char *sql)
 #define ACTUAL_ROWS "SELECT user_id, workspace_id, platform, snapshot_type, snapshot_date, metrics" \
                     " FROM analytics_snapshots"
 
+/* Both ways in one query: expected (often the reference, the slowest part
+ * of a test) is evaluated once. */
 int64_t
 fx_snapshot_diff(struct fx_db *db, const char *expected)
 {
     char sql[4096];
     int64_t missing, extra;
+    PGresult *res;
 
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM ((%s) EXCEPT ALL (" ACTUAL_ROWS ")) d", expected);
-    missing = fx_int(db, sql);
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM ((" ACTUAL_ROWS ") EXCEPT ALL (%s)) d", expected);
-    extra = fx_int(db, sql);
+    snprintf(sql, sizeof sql,
+             "WITH e AS MATERIALIZED (%s), a AS MATERIALIZED (" ACTUAL_ROWS ")"
+             " SELECT (SELECT count(*) FROM (TABLE e EXCEPT ALL TABLE a) d),"
+             "        (SELECT count(*) FROM (TABLE a EXCEPT ALL TABLE e) d)", expected);
+    res = PQexec(db->conn, sql);
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(res));
+    missing = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    extra = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
     if (missing + extra > 0) {
         fprintf(stderr, "snapshot diff in %s: %lld expected rows missing, %lld unexpected rows\n",
                 db->name, (long long) missing, (long long) extra);
@@ -305,6 +320,15 @@ fx_partial_diff(struct fx_db *db, const char *expected)
              "      + (SELECT count(*) FROM ((" ACTUAL_ROWS ") EXCEPT ALL (SELECT * FROM e)) y)",
              expected);
     return fx_int(db, sql);
+}
+
+void
+fx_expect_snapshots(struct fx_db *db, const char *expected)
+{
+    char sql[4096];
+
+    snprintf(sql, sizeof sql, "CREATE TABLE expected_snapshots AS %s", expected);
+    fx_exec(db, sql);
 }
 
 void

@@ -70,6 +70,12 @@ int fx_etl_meanwhile(struct fx_db *db, char **out, const char *until_sql, const 
  */
 int64_t fx_partial_diff(struct fx_db *db, const char *expected);
 
+/* For a test that compares with the same expected rows several times (a
+ * run stopped, resumed, finished): table expected_snapshots := expected,
+ * evaluated once; then compare with FX_EXPECTED_SNAPSHOTS. */
+void fx_expect_snapshots(struct fx_db *db, const char *expected);
+#define FX_EXPECTED_SNAPSHOTS "TABLE expected_snapshots"
+
 /* Before a run: table expected_goals := ref.goals_after(as_of).  After it:
  * the goals whose computed columns differ from it (0: none). */
 void fx_expect_goals(struct fx_db *db, const char *as_of);
@@ -82,5 +88,11 @@ char *fx_goals_hash(struct fx_db *db);
 const char *fx_tests_dir(void);
 
 const char *fx_etl_path(void);
+/* The data generator (DEVPULSE_GEN). */
+const char *fx_gen_path(void);
+
+/* A DATABASE_URL that cannot connect, before a command line: a usage error
+ * must come before any connection (one would fail with exit 1). */
+#define FX_NOWHERE "DATABASE_URL=postgresql:///nowhere?host=/nonexistent"
 
 #endif

@@ -67,6 +67,13 @@ static struct usage_case usage_cases[] = {
     {"-- -q nightly", "unknown command \"-q\""},
     {"-h", "option \"-h\" needs a value"},
     {"run", "run needs a job file"},
+    /* status's --format and the runs' --metrics-file, where they do not belong */
+    {"status --format xml", "invalid --format \"xml\": expected text or json"},
+    {"nightly --format json", "option \"--format\" does not belong to this command"},
+    {"status --metrics-file /tmp/x.prom", "option \"--metrics-file\" does not belong"},
+    {"migrate --metrics-file /tmp/x.prom", "option \"--metrics-file\" does not belong"},
+    {"goals --metrics-file ''", "invalid --metrics-file"},
+    {"status --lookback 3", "option \"--lookback\" does not belong"},
 };
 
 /* The engine with args, and a DSN that cannot work: usage errors must come
@@ -74,7 +81,7 @@ static struct usage_case usage_cases[] = {
 static int
 run_refused(const char *args, char **out)
 {
-    return fx_shell(out, "DATABASE_URL=postgresql:///nowhere?host=/nonexistent %s %s",
+    return fx_shell(out, FX_NOWHERE " %s %s",
                     fx_etl_path(), args);
 }
 

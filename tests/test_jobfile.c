@@ -13,8 +13,6 @@
 
 #include "fixture.h"
 
-#define NOWHERE "DATABASE_URL=postgresql:///nowhere?host=/nonexistent"
-
 /* A job file of exactly `size` bytes: a valid goals job padded with spaces. */
 static char *
 job_file_of_size(size_t size)
@@ -44,13 +42,13 @@ Test(jobfile, at_most_one_mib)
 {
     char *path = job_file_of_size(1 << 20), *out;
 
-    cr_expect_eq(fx_shell(&out, NOWHERE " %s run %s", fx_etl_path(), path), 2, "%s", out);
+    cr_expect_eq(fx_shell(&out, FX_NOWHERE " %s run %s", fx_etl_path(), path), 2, "%s", out);
     cr_expect(strstr(out, "--as-of is too early") != NULL, "1 MiB was not read whole: %s", out);
     free(out);
     unlink(path);
     free(path);
     path = job_file_of_size((1 << 20) + 1);
-    cr_expect_eq(fx_shell(&out, NOWHERE " %s run %s", fx_etl_path(), path), 2, "%s", out);
+    cr_expect_eq(fx_shell(&out, FX_NOWHERE " %s run %s", fx_etl_path(), path), 2, "%s", out);
     cr_expect(strstr(out, "a job file is at most 1048576 bytes (1 MiB)") != NULL, "%s", out);
     free(out);
     unlink(path);
@@ -66,7 +64,7 @@ Test(jobfile, endless_source_stops_at_the_limit)
 {
     char *out;
 
-    cr_expect_eq(fx_shell(&out, "head -c 3145728 /dev/zero | " NOWHERE " %s run /dev/stdin",
+    cr_expect_eq(fx_shell(&out, "head -c 3145728 /dev/zero | " FX_NOWHERE " %s run /dev/stdin",
                           fx_etl_path()), 2, "%s", out);
     cr_expect(strstr(out, "/dev/stdin: a job file is at most 1048576 bytes") != NULL, "%s", out);
     free(out);
@@ -84,7 +82,7 @@ Test(jobfile, sigterm_stops_the_read, .timeout = 60)
     char *out;
     int rc = fx_shell(&out,
         "(d=$(mktemp -d); mkfifo $d/job.json; "
-        "{ " NOWHERE " %s run $d/job.json; echo \"exit $?\"; } & "
+        "{ " FX_NOWHERE " %s run $d/job.json; echo \"exit $?\"; } & "
         "exec 3>$d/job.json; printf '{' >&3; sleep 0.5; "
         "kill -TERM $(pgrep -f \"run $d/job.json\" | head -1); "
         "sleep 5; exec 3>&-; wait; rm -r $d)", fx_etl_path());

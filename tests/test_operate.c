@@ -97,30 +97,6 @@ engine_version(void)
     return v;
 }
 
-/* The new options are usage errors where they do not belong (exit 2, before
- * any connection: the DSN points nowhere). */
-Test(operate, usage_errors_of_new_options)
-{
-    static const char *const cases[][2] = {
-        {"status --format xml", "invalid --format \"xml\": expected text or json"},
-        {"nightly --format json", "option \"--format\" does not belong to this command"},
-        {"status --metrics-file /tmp/x.prom", "option \"--metrics-file\" does not belong"},
-        {"migrate --metrics-file /tmp/x.prom", "option \"--metrics-file\" does not belong"},
-        {"goals --metrics-file ''", "invalid --metrics-file"},
-        {"status --lookback 3", "option \"--lookback\" does not belong"},
-    };
-
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *out;
-        int rc = fx_shell(&out, "DATABASE_URL=postgresql:///nowhere?host=/nonexistent %s %s",
-                          fx_etl_path(), cases[i][0]);
-
-        cr_expect_eq(rc, 2, "%s: %s", cases[i][0], out);
-        cr_expect(strstr(out, cases[i][1]) != NULL, "%s: %s", cases[i][0], out);
-        free(out);
-    }
-}
-
 /* ---------------------------------------------------------------- the ledger */
 
 /* A run refused by the lock leaves a 'skipped' row naming the holder; runs

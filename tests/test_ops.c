@@ -17,7 +17,6 @@
 #define AS_OF "2026-01-01T00:00:00Z"
 #define YEAR "--from 2025-01-01 --to 2025-12-31 --as-of " AS_OF
 #define YEAR_REF "SELECT * FROM ref.snapshots_backfill('" AS_OF "', '2025-01-01', '2025-12-31')"
-#define NOWHERE "postgresql:///nowhere?host=/nonexistent"
 
 /* ---------------------------------------------------------------- job files */
 
@@ -69,7 +68,7 @@ ParameterizedTestParameters(ops, bad_job_files)
 ParameterizedTest(struct job_case *c, ops, bad_job_files)
 {
     char *path = write_temp(c->text), *out;
-    int rc = fx_shell(&out, "DATABASE_URL='" NOWHERE "' %s run %s", fx_etl_path(), path);
+    int rc = fx_shell(&out, FX_NOWHERE " %s run %s", fx_etl_path(), path);
 
     cr_expect_eq(rc, 2, "'%s' exited %d: %s", c->text, rc, out);
     cr_expect(fx_after_stamp(out) != NULL && strncmp(fx_after_stamp(out), "devpulse-etl: ", 14) == 0 &&
@@ -237,15 +236,14 @@ static void
 shard_case(const char *command, int shards)
 {
     struct fx_db db;
-    char *out, expected[256];
+    char *out;
+    const char *expected = FX_EXPECTED_SNAPSHOTS;
 
     fx_db_create(&db);
     fx_generate(&db, 60, 400, 34 + shards, NULL);
     fx_expect_goals(&db, AS_OF);
-    if (strcmp(command, "nightly") == 0)
-        snprintf(expected, sizeof expected, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 5)");
-    else
-        snprintf(expected, sizeof expected, YEAR_REF);
+    fx_expect_snapshots(&db, strcmp(command, "nightly") == 0
+                                 ? "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 5)" : YEAR_REF);
     for (int k = 1; k <= shards; k++) {
         int64_t before = fx_int(&db, "SELECT count(*) FROM analytics_snapshots");
 
@@ -324,6 +322,7 @@ Test(ops, backfill_sigterm_twice_then_resume, .timeout = 300)
 
     fx_db_create(&db);
     fx_generate(&db, 200, 365, 37, NULL);
+    fx_expect_snapshots(&db, YEAR_REF);
     rc = fx_etl_meanwhile(&db, &out,
                           "SELECT EXISTS (SELECT 1 FROM devpulse_etl.runs WHERE subjects_done > 0)",
                           "kill -TERM $pid", "backfill " YEAR " --batch-memory 1");
@@ -333,7 +332,7 @@ Test(ops, backfill_sigterm_twice_then_resume, .timeout = 300)
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'cancelled'"
                              " AND error = 'cancelled by SIGTERM' AND subjects_done > 0"), 1);
     cr_expect_gt(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
-    cr_expect_eq(fx_partial_diff(&db, YEAR_REF), 0, "a batch was left half written");
+    cr_expect_eq(fx_partial_diff(&db, FX_EXPECTED_SNAPSHOTS), 0, "a batch was left half written");
     /* A later backfill that finishes does not hide the unfinished one. */
     cr_assert_eq(fx_etl(&db, NULL, "backfill --from 2026-06-01 --to 2026-06-02 --as-of " AS_OF), 0);
 
@@ -346,12 +345,13 @@ Test(ops, backfill_sigterm_twice_then_resume, .timeout = 300)
     free(out);
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'cancelled'"
                              " AND resumes IS NOT NULL"), 1);
-    cr_expect_eq(fx_partial_diff(&db, YEAR_REF), 0, "a batch was left half written");
+    cr_expect_eq(fx_partial_diff(&db, FX_EXPECTED_SNAPSHOTS), 0, "a batch was left half written");
 
     cr_assert_eq(fx_etl(&db, &out, "backfill --resume"), 0, "%s", out);
     cr_expect(strstr(out, "already done") != NULL, "%s", out);
     free(out);
-    cr_expect_eq(fx_snapshot_diff(&db, YEAR_REF), 0, "resumed rows differ from an uninterrupted run");
+    cr_expect_eq(fx_snapshot_diff(&db, FX_EXPECTED_SNAPSHOTS), 0,
+                 "resumed rows differ from an uninterrupted run");
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM devpulse_etl.runs WHERE status = 'succeeded'"
                              " AND resumes IS NOT NULL AND as_of = '" AS_OF "'"), 1);
     fx_db_drop(&db);

@@ -141,7 +141,7 @@ Test(secrets, source_dsn_in_text_json_and_ledger)
  * it fails (exit 1) without showing any part of the password either. */
 Test(secrets, generator_dsn)
 {
-    const char *gen = getenv("DEVPULSE_GEN") != NULL ? getenv("DEVPULSE_GEN") : "build/bench/gen";
+    const char *gen = fx_gen_path();
 
     for (int i = 0; i < N_SHAPES; i++)
         for (int env = 0; env < 2; env++) {
@@ -187,7 +187,7 @@ ParameterizedTestParameters(secrets, usage_errors_hide_connection_strings)
 ParameterizedTest(struct usage_case *c, secrets, usage_errors_hide_connection_strings)
 {
     char *out;
-    int rc = fx_shell(&out, "DATABASE_URL=postgresql:///nowhere?host=/nonexistent %s %s",
+    int rc = fx_shell(&out, FX_NOWHERE " %s %s",
                       fx_etl_path(), c->args);
 
     cr_expect_eq(rc, 2, "%s: exit %d\n%s", c->args, rc, out);
