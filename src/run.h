@@ -39,8 +39,7 @@ struct job_state {
     struct load_counts committed;   /* backfill: counts of the committed batches */
     int batches_committed;
     double started;
-    bool connected;             /* the last attempt got a connection */
-    bool ever_connected;        /* some attempt did */
+    bool connected;             /* this attempt got its connection to the database */
     char session[RUNLOCK_SESSION_LEN];  /* the session that held the lock (runlock.h) */
     int64_t blocked_by;         /* refused by the lock: the holder's run, by the ledger */
     bool ledger_closed;
