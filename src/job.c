@@ -208,6 +208,16 @@ job_ledger_counts(const struct job_state *st)
     return c;
 }
 
+struct ledger_counts
+job_committed_counts(const struct job_state *st)
+{
+    struct ledger_counts c = job_ledger_counts(st);
+
+    c.rows_written = (int64_t) (st->committed.inserted + st->committed.replaced);
+    c.goals_updated = 0;
+    return c;
+}
+
 void
 job_tell(struct run *run, enum job_event event, int32_t subjects_done, int batches_total)
 {
@@ -482,15 +492,12 @@ static void
 close_ledger_failed(struct job_state *st, const char *status, const char *error)
 {
     struct etl_error ignored;
-    struct ledger_counts counts = job_ledger_counts(st);
+    struct ledger_counts counts = job_committed_counts(st);
     struct ledger_entry e;
     PGconn *conn;
 
     if (st->ledger_closed || (st->run_id == 0 && never_connected(st)))
         return;
-    /* The report counts only what is committed: backfill's finished batches. */
-    counts.rows_written = (int64_t) (st->committed.inserted + st->committed.replaced);
-    counts.goals_updated = 0;
     if ((conn = db_connect(st->opts.dsn, &ignored)) == NULL)
         return;     /* the next run marks it failed */
     if (st->run_id > 0 && ledger_close(conn, st->run_id, status, error, &counts, &ignored) == 0)
