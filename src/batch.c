@@ -336,11 +336,9 @@ batch_run_all(struct run *run, struct etl_error *err)
     int rc = 0;
 
     if (commit_each && loaders > 1) {
-        struct ledger_counts base = job_ledger_counts(run->state);
+        struct ledger_counts base = job_committed_counts(run->state);
 
         budget /= (size_t) loaders + 1;     /* the loaders' batches and the next one */
-        base.rows_written = (int64_t) (run->state->committed.inserted +
-                                       run->state->committed.replaced);
         run->pipe = pipeline_start(run->opts->dsn, loaders, run->state->run_id,
                                    load_mode_of(run->opts), &base, on_committed, run, err);
         if (run->pipe == NULL)

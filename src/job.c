@@ -112,6 +112,29 @@ plan_reads(struct run *run, struct etl_error *err)
     return rc;
 }
 
+/*
+ * Connects for an attempt (the database, or --source-dsn).  An attempt
+ * after the first follows a loss or a cancelled read: not getting back in
+ * is part of it, and is retried as the loss is (worth_retrying).
+ */
+static PGconn *
+attempt_connect(const struct job_state *st, const char *dsn, struct etl_error *err)
+{
+    PGconn *conn = db_connect(dsn, err);
+
+    if (conn == NULL && st->attempt > 1)
+        err->connection_lost = true;
+    return conn;
+}
+
+/* The first attempt did not reach the server (a wrong DSN, or a server
+ * that is down); every later attempt follows one that did. */
+static bool
+never_connected(const struct job_state *st)
+{
+    return st->attempt == 1 && !st->connected;
+}
+
 /* Reads everything in one snapshot: the small tables, the plan of what to
  * read, the platform tables (extract.c), the zones' offsets. */
 static int
@@ -124,10 +147,7 @@ extract_all(struct run *run, struct etl_error *err)
     /* A read replica, when given, serves every read of the source. */
     run->reader = run->conn;
     if (run->opts->source_dsn != NULL) {
-        /* A retry follows a loss or a cancelled read: not getting back in
-         * is part of it, as with the main connection (worth_retrying). */
-        if ((run->reader = db_connect(source_dsn, err)) == NULL && run->state->attempt > 1)
-            err->connection_lost = true;
+        run->reader = attempt_connect(run->state, source_dsn, err);
         if (run->reader == NULL || db_require_session(run->reader, source_dsn, err) < 0) {
             db_close(run->reader);
             run->reader = run->conn;
@@ -185,6 +205,16 @@ job_ledger_counts(const struct job_state *st)
     c.goals_updated = (int64_t) r->goals_updated;
     c.warnings = (int64_t) warnings_count(&r->warnings);
     c.attempts = st->attempt;
+    return c;
+}
+
+struct ledger_counts
+job_committed_counts(const struct job_state *st)
+{
+    struct ledger_counts c = job_ledger_counts(st);
+
+    c.rows_written = (int64_t) (st->committed.inserted + st->committed.replaced);
+    c.goals_updated = 0;
     return c;
 }
 
@@ -417,9 +447,9 @@ attempt(struct job_state *st, struct etl_error *err)
     run_ids_init(&run.ids);
     reset_report(st);
     st->connected = false;
-    if ((run.conn = db_connect(st->opts.dsn, err)) == NULL)
+    if ((run.conn = attempt_connect(st, st->opts.dsn, err)) == NULL)
         return -1;
-    st->connected = st->ever_connected = true;
+    st->connected = true;
     /* Before anything is locked or written: a transaction-mode pooler is refused. */
     if ((rc = db_require_session(run.conn, st->opts.dsn, err)) < 0 ||
         (rc = migrate_check_current(run.conn, err)) < 0 ||
@@ -462,15 +492,12 @@ static void
 close_ledger_failed(struct job_state *st, const char *status, const char *error)
 {
     struct etl_error ignored;
-    struct ledger_counts counts = job_ledger_counts(st);
+    struct ledger_counts counts = job_committed_counts(st);
     struct ledger_entry e;
     PGconn *conn;
 
-    if (st->ledger_closed || (st->run_id == 0 && !st->ever_connected))
+    if (st->ledger_closed || (st->run_id == 0 && never_connected(st)))
         return;
-    /* The report counts only what is committed: backfill's finished batches. */
-    counts.rows_written = (int64_t) (st->committed.inserted + st->committed.replaced);
-    counts.goals_updated = 0;
     if ((conn = db_connect(st->opts.dsn, &ignored)) == NULL)
         return;     /* the next run marks it failed */
     if (st->run_id > 0 && ledger_close(conn, st->run_id, status, error, &counts, &ignored) == 0)
@@ -501,10 +528,9 @@ worth_retrying(const struct job_state *st, int rc, const struct etl_error *err)
     if (rc != -1 || cancel_requested() != 0 || st->attempt > st->opts.retries)
         return false;
     /* A first connection that fails is a wrong DSN or a server that is down:
-     * say so now.  After a loss, not getting back in is part of the loss. */
-    if (!st->connected)
-        return st->ever_connected;
-    return etl_error_retryable(err);
+     * say so now.  After a loss, not getting back in is part of the loss
+     * (attempt_connect). */
+    return !never_connected(st) && etl_error_retryable(err);
 }
 
 int

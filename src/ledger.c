@@ -22,6 +22,11 @@
 #define TS_FROM_USECS(p) "(timestamptz '2000-01-01 00:00+00' + " p "::bigint * interval '1 microsecond')"
 #define USECS_FROM_TS(c) "((extract(epoch FROM " c ") - 946684800) * 1000000)::bigint"
 
+/* The runs that a run of shard $1 ("K/N", or "1/1": unsharded) cannot run
+ * beside (runlock.h): every run when it is unsharded, else its own shard's
+ * and the unsharded ones. */
+#define SHARD_EXCLUDES "($1 = '1/1' OR shard IN ($1, '1/1'))"
+
 static int
 command_ok(PGresult *res)
 {
@@ -39,14 +44,14 @@ ledger_recover(PGconn *conn, const char *shard, int64_t own_run, int keep_days,
 
     snprintf(own, sizeof own, "%" PRId64, own_run);
     snprintf(days, sizeof days, "%d", keep_days);
-    /* An unsharded run excludes every other run, so every 'running' row is
-     * dead; a shard excludes only its own shard and unsharded runs. */
+    /* This run holds the lock: the runs it excludes are not running, so
+     * their 'running' rows are dead. */
     res = db_query(conn, "marking abandoned runs in the ledger",
                    "UPDATE devpulse_etl.runs SET status = 'failed', ended_at = now(),"
                    " error = 'abandoned: the process running it ended without recording"
                    " an outcome (crash, kill -9, lost connection)'"
                    " WHERE status = 'running' AND id <> $2::bigint"
-                   "   AND ($1 = '1/1' OR shard IN ($1, '1/1'))",
+                   "   AND " SHARD_EXCLUDES,
                    2, params, PGRES_COMMAND_OK, err);
     if (res == NULL)
         return -1;
@@ -324,7 +329,7 @@ ledger_describe_holder(PGconn *conn, const char *shard, int64_t *run_id, char *b
                                  "SELECT id, command, shard, started_at::text,"
                                  " coalesce(client_host, '?'), coalesce(client_pid::text, '?')"
                                  " FROM devpulse_etl.runs WHERE status = 'running'"
-                                 "   AND ($1 = '1/1' OR shard IN ($1, '1/1'))"
+                                 "   AND " SHARD_EXCLUDES
                                  " ORDER BY id DESC LIMIT 1", 1, NULL, params, NULL, NULL, 0);
 
     buf[0] = '\0';

@@ -39,8 +39,7 @@ struct job_state {
     struct load_counts committed;   /* backfill: counts of the committed batches */
     int batches_committed;
     double started;
-    bool connected;             /* the last attempt got a connection */
-    bool ever_connected;        /* some attempt did */
+    bool connected;             /* this attempt got its connection to the database */
     char session[RUNLOCK_SESSION_LEN];  /* the session that held the lock (runlock.h) */
     int64_t blocked_by;         /* refused by the lock: the holder's run, by the ledger */
     bool ledger_closed;
@@ -77,6 +76,10 @@ void job_tell(struct run *run, enum job_event event, int32_t subjects_done, int 
 
 /* job.c: the ledger's counts of what the run has done so far. */
 struct ledger_counts job_ledger_counts(const struct job_state *st);
+
+/* job.c: the same, counting only what is committed (backfill's finished
+ * batches): what a failed run keeps, and what the loaders count on from. */
+struct ledger_counts job_committed_counts(const struct job_state *st);
 
 /* batch.c: opens the write transaction (and the loader's staging). */
 int batch_begin_write(struct run *run, struct etl_error *err);

@@ -36,22 +36,17 @@ runlock_try(PGconn *conn, int k, int n, struct etl_error *err)
     const char *params[1];
     int got;
 
-    if (n <= 1) {
-        got = query_bool(conn, "taking the run lock",
-                         "SELECT pg_try_advisory_lock(" RUNLOCK_RUN_ARGS ")", 0, NULL, err);
-        if (got == 0)
-            etl_fail(err, "another devpulse-etl run holds the lock on this database");
+    /* The run lock: exclusive for an unsharded run, shared by shards. */
+    got = query_bool(conn, "taking the run lock",
+                     n <= 1 ? "SELECT pg_try_advisory_lock(" RUNLOCK_RUN_ARGS ")"
+                            : "SELECT pg_try_advisory_lock_shared(" RUNLOCK_RUN_ARGS ")",
+                     0, NULL, err);
+    if (got == 0)
+        etl_fail(err, "another devpulse-etl run holds the lock on this database");
+    if (got <= 0 || n <= 1)
         return got;
-    }
     snprintf(n_text, sizeof n_text, "%d", n);
     snprintf(key_text, sizeof key_text, "%d", RUNLOCK_SHARD_KEY(k, n));
-    if ((got = query_bool(conn, "taking the run lock",
-                          "SELECT pg_try_advisory_lock_shared(" RUNLOCK_RUN_ARGS ")", 0, NULL,
-                          err)) <= 0) {
-        if (got == 0)
-            etl_fail(err, "another devpulse-etl run holds the lock on this database");
-        return got;
-    }
     params[0] = n_text;
     got = query_bool(conn, "taking the run lock",
                      "SELECT pg_try_advisory_lock_shared(" RUNLOCK_SQL(RUNLOCK_COUNT_CLASS)
