@@ -21,7 +21,7 @@ struct migrate_run {
     bool check;                 /* --check: tests only; changes are reported, not made */
     struct migrate_report *report;
     struct etl_error *err;
-    PGresult *recorded;         /* the ledger's names; NULL: no ledger yet (migrate.c) */
+    PGresult *recorded;         /* the ledger's names; NULL: a new ledger, or none (migrate.c) */
     bool indexes_pending;       /* to build concurrently after the commit (migrate_indexes.c) */
     uint64_t checks_added;      /* bit i: migrate_checks.c's check i was added NOT VALID,
                                  * to validate after the commit */

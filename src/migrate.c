@@ -88,20 +88,19 @@ static const char read_ledger_sql[] = "SELECT name FROM devpulse_etl.schema_migr
 static int
 open_ledger(struct migrate_run *m)
 {
-    bool todo;
+    static const char create_ledger[] = "create table devpulse_etl.schema_migrations";
+    bool missing;
 
     if (migrate_step(m, "create schema devpulse_etl", "to_regnamespace('devpulse_etl') IS NULL",
                      "CREATE SCHEMA devpulse_etl") < 0 ||
-        migrate_step(m, "create table devpulse_etl.schema_migrations",
-                     "to_regclass('devpulse_etl.schema_migrations') IS NULL",
-                     "CREATE TABLE devpulse_etl.schema_migrations ("
-                     "  name text PRIMARY KEY,"
-                     "  applied_at timestamptz NOT NULL DEFAULT now())") < 0 ||
-        migrate_step_todo(m, "read the ledger",
-                          "to_regclass('devpulse_etl.schema_migrations') IS NULL", &todo) < 0)
+        migrate_step_todo(m, create_ledger, "to_regclass('devpulse_etl.schema_migrations') IS NULL",
+                          &missing) < 0)
         return -1;
-    if (todo)
-        return 0;               /* --check on a database never migrated */
+    if (missing)                /* a new ledger records nothing: m->recorded stays NULL */
+        return migrate_step_change(m, create_ledger,
+                                   "CREATE TABLE devpulse_etl.schema_migrations ("
+                                   "  name text PRIMARY KEY,"
+                                   "  applied_at timestamptz NOT NULL DEFAULT now())");
     m->recorded = db_query(m->conn, "migrate: reading the migration ledger", read_ledger_sql,
                            0, NULL, PGRES_TUPLES_OK, m->err);
     if (m->recorded == NULL)
