@@ -228,24 +228,17 @@ int
 migrate_check_current(PGconn *conn, struct etl_error *err)
 {
     PGresult *recorded;
-    int rc = 0;
+    int rc;
 
-    recorded = PQexec(conn, read_ledger_sql);
-    if (PQresultStatus(recorded) != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(recorded, PG_DIAG_SQLSTATE);
-
+    recorded = db_query(conn, "checking the schema", read_ledger_sql, 0, NULL, PGRES_TUPLES_OK,
+                        err);
+    if (recorded == NULL) {
         /* undefined_table, invalid_schema_name: never migrated */
-        if (state != NULL && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
-            PQclear(recorded);
+        if (strcmp(err->sqlstate, "42P01") == 0 || strcmp(err->sqlstate, "3F000") == 0)
             return etl_fail(err, "the database has no DevPulse schema: run `devpulse-etl migrate` first");
-        }
-        if (state != NULL && strcmp(state, "42501") == 0) {
-            PQclear(recorded);
+        if (strcmp(err->sqlstate, "42501") == 0)
             return etl_fail(err, "role \"%s\" may not read the DevPulse schema: grant it the"
                             " engine's role (GRANT devpulse_etl TO \"%s\")", PQuser(conn), PQuser(conn));
-        }
-        db_fail(err, "checking the schema", conn, recorded);
-        PQclear(recorded);
         return -1;
     }
     rc = check_not_newer(recorded, err);
