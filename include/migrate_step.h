@@ -14,6 +14,7 @@
 
 #include "etl_error.h"
 #include "migrate.h"
+#include "strbuf.h"
 
 /* One `migrate` run, as every step sees it. */
 struct migrate_run {
@@ -21,7 +22,7 @@ struct migrate_run {
     bool check;                 /* --check: tests only; changes are reported, not made */
     struct migrate_report *report;
     struct etl_error *err;
-    PGresult *recorded;         /* the ledger's names; NULL: no ledger yet (migrate.c) */
+    PGresult *recorded;         /* the ledger's names; NULL: a new ledger, or none (migrate.c) */
     bool indexes_pending;       /* to build concurrently after the commit (migrate_indexes.c) */
     uint64_t checks_added;      /* bit i: migrate_checks.c's check i was added NOT VALID,
                                  * to validate after the commit */
@@ -30,6 +31,20 @@ struct migrate_run {
 /* *todo = cond, a read-only SQL boolean (NULL counts as false); what
  * names the step in the error's context. */
 int migrate_step_todo(struct migrate_run *m, const char *what, const char *cond, bool *todo);
+
+/*
+ * The tests of a group of steps none of which changes another's test, in
+ * one round trip: _add each cond in order, then _run sets todo[i] as
+ * migrate_step_todo would for the i-th, and empties the group.
+ */
+struct migrate_tests {
+    struct strbuf sql;
+    int n;
+};
+void migrate_tests_init(struct migrate_tests *t);
+void migrate_tests_add(struct migrate_tests *t, const char *cond);
+int migrate_tests_run(struct migrate_run *m, struct migrate_tests *t, const char *what,
+                      bool *todo);
 
 /* Runs sql (not with check) and reports what in m->report->changes. */
 int migrate_step_change(struct migrate_run *m, const char *what, const char *sql);

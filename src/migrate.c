@@ -88,20 +88,19 @@ static const char read_ledger_sql[] = "SELECT name FROM devpulse_etl.schema_migr
 static int
 open_ledger(struct migrate_run *m)
 {
-    bool todo;
+    static const char create_ledger[] = "create table devpulse_etl.schema_migrations";
+    bool missing;
 
     if (migrate_step(m, "create schema devpulse_etl", "to_regnamespace('devpulse_etl') IS NULL",
                      "CREATE SCHEMA devpulse_etl") < 0 ||
-        migrate_step(m, "create table devpulse_etl.schema_migrations",
-                     "to_regclass('devpulse_etl.schema_migrations') IS NULL",
-                     "CREATE TABLE devpulse_etl.schema_migrations ("
-                     "  name text PRIMARY KEY,"
-                     "  applied_at timestamptz NOT NULL DEFAULT now())") < 0 ||
-        migrate_step_todo(m, "read the ledger",
-                          "to_regclass('devpulse_etl.schema_migrations') IS NULL", &todo) < 0)
+        migrate_step_todo(m, create_ledger, "to_regclass('devpulse_etl.schema_migrations') IS NULL",
+                          &missing) < 0)
         return -1;
-    if (todo)
-        return 0;               /* --check on a database never migrated */
+    if (missing)                /* a new ledger records nothing: m->recorded stays NULL */
+        return migrate_step_change(m, create_ledger,
+                                   "CREATE TABLE devpulse_etl.schema_migrations ("
+                                   "  name text PRIMARY KEY,"
+                                   "  applied_at timestamptz NOT NULL DEFAULT now())");
     m->recorded = db_query(m->conn, "migrate: reading the migration ledger", read_ledger_sql,
                            0, NULL, PGRES_TUPLES_OK, m->err);
     if (m->recorded == NULL)
@@ -229,24 +228,17 @@ int
 migrate_check_current(PGconn *conn, struct etl_error *err)
 {
     PGresult *recorded;
-    int rc = 0;
+    int rc;
 
-    recorded = PQexec(conn, read_ledger_sql);
-    if (PQresultStatus(recorded) != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(recorded, PG_DIAG_SQLSTATE);
-
+    recorded = db_query(conn, "checking the schema", read_ledger_sql, 0, NULL, PGRES_TUPLES_OK,
+                        err);
+    if (recorded == NULL) {
         /* undefined_table, invalid_schema_name: never migrated */
-        if (state != NULL && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
-            PQclear(recorded);
+        if (strcmp(err->sqlstate, "42P01") == 0 || strcmp(err->sqlstate, "3F000") == 0)
             return etl_fail(err, "the database has no DevPulse schema: run `devpulse-etl migrate` first");
-        }
-        if (state != NULL && strcmp(state, "42501") == 0) {
-            PQclear(recorded);
+        if (strcmp(err->sqlstate, "42501") == 0)
             return etl_fail(err, "role \"%s\" may not read the DevPulse schema: grant it the"
                             " engine's role (GRANT devpulse_etl TO \"%s\")", PQuser(conn), PQuser(conn));
-        }
-        db_fail(err, "checking the schema", conn, recorded);
-        PQclear(recorded);
         return -1;
     }
     rc = check_not_newer(recorded, err);

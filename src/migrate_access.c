@@ -6,11 +6,14 @@
  *
  * Invariant: each grant and policy is a step whose test reads the catalogs
  * alone, so it is made once, an app's own grants and policies stay as they
- * are, and --check lists exactly what is missing.  Before the role exists
+ * are, and --check lists exactly what is missing.  No grant or policy
+ * changes another's test, so the tests of all grants, then of all policies,
+ * each run in one round trip.  Before the role exists
  * (sql/001_schema.sql creates it in the same run), a grant's test asks
  * what PUBLIC holds, which is what the new role will have.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "migrate_access.h"
@@ -92,10 +95,13 @@ int
 migrate_access_grants(struct migrate_run *m)
 {
     static const char *const on_names[] = {"SCHEMA", "TABLE", "SEQUENCE"};
+    struct migrate_tests tests;
+    bool todo[N_GRANTS];
 
+    migrate_tests_init(&tests);
     for (int i = 0; i < N_GRANTS; i++) {
         const struct grant *g = &grants[i];
-        char by_role[1024], by_public[1024], cond[2200], sql[300], what[300], cols[128] = "";
+        char by_role[1024], by_public[1024], cond[2200];
 
         /* Before the role exists, what PUBLIC holds is what it will have. */
         held_by(g, ROLE, by_role, sizeof by_role);
@@ -104,12 +110,22 @@ migrate_access_grants(struct migrate_run *m)
                  " WHEN NOT " ROLE_EXISTS " THEN NOT (%s) ELSE NOT (%s) END",
                  g->on == ON_SCHEMA ? "to_regnamespace" : "to_regclass", g->object, by_public,
                  by_role);
+        migrate_tests_add(&tests, cond);
+    }
+    if (migrate_tests_run(m, &tests, "grant " ROLE " its privileges", todo) < 0)
+        return -1;
+    for (int i = 0; i < N_GRANTS; i++) {
+        const struct grant *g = &grants[i];
+        char sql[300], what[300], cols[128] = "";
+
+        if (!todo[i])
+            continue;
         if (g->columns != NULL)
             snprintf(cols, sizeof cols, " (%s)", g->columns);
         snprintf(sql, sizeof sql, "GRANT %s%s ON %s %s TO " ROLE, g->privileges, cols,
                  on_names[g->on], g->object);
         snprintf(what, sizeof what, "grant %s%s on %s to " ROLE, g->privileges, cols, g->object);
-        if (migrate_step(m, what, cond, sql) < 0)
+        if (migrate_step_change(m, what, sql) < 0)
             return -1;
     }
     return 0;
@@ -124,11 +140,18 @@ migrate_access_grants(struct migrate_run *m)
 int
 migrate_access_policies(struct migrate_run *m)
 {
+    struct migrate_tests tests;
+    bool *todo = calloc((size_t) n_schema_tables, sizeof *todo);
+    int rc = -1;
+
+    if (todo == NULL)
+        return etl_fail(m->err, "migrate: out of memory");
+    migrate_tests_init(&tests);
     for (int t = 0; t < n_schema_tables; t++) {
         const char *table = schema_tables[t].name;
-        bool writes = schema_tables[t].access == SCHEMA_WRITE;
-        const char *name = writes ? SCHEMA_WRITE_POLICY : SCHEMA_READ_POLICY;
-        char cond[600], sql[300], what[200];
+        const char *name = schema_tables[t].access == SCHEMA_WRITE ? SCHEMA_WRITE_POLICY
+                                                                   : SCHEMA_READ_POLICY;
+        char cond[600];
 
         /* engine_all: the name an earlier version gave it (003_privileges.sql) */
         snprintf(cond, sizeof cond,
@@ -137,12 +160,28 @@ migrate_access_policies(struct migrate_run *m)
                  " AND NOT EXISTS (SELECT FROM pg_policy p JOIN pg_roles r ON p.polroles = ARRAY[r.oid]"
                  "            WHERE p.polrelid = to_regclass('%s') AND p.polname = 'engine_all'"
                  "              AND r.rolname = '" ROLE "')", table, name, table);
+        migrate_tests_add(&tests, cond);
+    }
+    if (migrate_tests_run(m, &tests, "create the policies of " ROLE, todo) < 0)
+        goto out_free;
+    for (int t = 0; t < n_schema_tables; t++) {
+        const char *table = schema_tables[t].name;
+        bool writes = schema_tables[t].access == SCHEMA_WRITE;
+        const char *name = writes ? SCHEMA_WRITE_POLICY : SCHEMA_READ_POLICY;
+        char sql[300], what[200];
+
+        if (!todo[t])
+            continue;
         snprintf(sql, sizeof sql, "CREATE POLICY %s ON %s %s TO " ROLE " USING (true)%s", name,
                  table, writes ? "FOR ALL" : "FOR SELECT", writes ? " WITH CHECK (true)" : "");
         snprintf(what, sizeof what, "create policy %s on %s (role " ROLE " %s every row)", name,
                  table, writes ? "reads and writes" : "reads");
-        if (migrate_step(m, what, cond, sql) < 0)
-            return -1;
+        if (migrate_step_change(m, what, sql) < 0)
+            goto out_free;
     }
-    return 0;
+    rc = 0;
+
+out_free:
+    free(todo);
+    return rc;
 }

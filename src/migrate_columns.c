@@ -102,31 +102,30 @@ int
 migrate_columns_check(struct migrate_run *m)
 {
     char **items = calloc((size_t) n_schema_columns, sizeof *items);
-    char *nn = malloc(2 * (size_t) n_schema_columns + 3), *arrays[3] = {NULL, NULL, NULL};
+    char *arrays[4] = {NULL, NULL, NULL, NULL};
     const char *params[4];
     char first[512] = "", seen_kind[64] = "";
     PGresult *res = NULL;
     int problems = 0, rc = -1;
 
-    if (items == NULL || nn == NULL) {
+    if (items == NULL) {
         etl_fail(m->err, "migrate: out of memory");
         goto out_free;
     }
-    strcpy(nn, "{");
-    for (int i = 0; i < n_schema_columns; i++)
-        strcat(nn, schema_columns[i].not_null ? (i ? ",t" : "t") : (i ? ",f" : "f"));
-    strcat(nn, "}");
-    for (int a = 0; a < 3; a++) {
-        for (int i = 0; i < n_schema_columns; i++)
-            items[i] = (char *) (a == 0 ? schema_columns[i].table
-                                 : a == 1 ? schema_columns[i].column : schema_columns[i].type);
+    /* $1..$4: table, column, type, not_null (bool[] takes "t" and "f"). */
+    for (int a = 0; a < 4; a++) {
+        for (int i = 0; i < n_schema_columns; i++) {
+            const struct schema_column *c = &schema_columns[i];
+
+            items[i] = (char *) (a == 0 ? c->table : a == 1 ? c->column : a == 2 ? c->type
+                                 : c->not_null ? "t" : "f");
+        }
         if ((arrays[a] = pgarray_text(items, n_schema_columns)) == NULL) {
             etl_fail(m->err, "migrate: out of memory");
             goto out_free;
         }
         params[a] = arrays[a];
     }
-    params[3] = nn;
     res = db_query(m->conn, "migrate: checking the existing tables", columns_sql, 4, params,
                    PGRES_TUPLES_OK, m->err);
     if (res == NULL)
@@ -167,9 +166,8 @@ migrate_columns_check(struct migrate_run *m)
 
 out_free:
     PQclear(res);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         free(arrays[i]);
     free(items);
-    free(nn);
     return rc;
 }

@@ -60,14 +60,18 @@ static const char indexes_sql[] =
 static int
 index_state(struct migrate_run *m, struct index_state *st)
 {
+    struct migrate_tests tests;
+    bool exists[2];
     PGresult *res;
 
     memset(st, 0, sizeof *st);
-    if (migrate_step_todo(m, "convert the indexes of analytics_snapshots",
-                    "to_regclass('analytics_snapshots') IS NOT NULL", &st->table) < 0 ||
-        migrate_step_todo(m, "convert the indexes of analytics_snapshots",
-                    "to_regclass('" PERSONAL_INDEX "') IS NOT NULL", &st->personal_name_taken) < 0)
+    migrate_tests_init(&tests);
+    migrate_tests_add(&tests, "to_regclass('analytics_snapshots') IS NOT NULL");
+    migrate_tests_add(&tests, "to_regclass('" PERSONAL_INDEX "') IS NOT NULL");
+    if (migrate_tests_run(m, &tests, "convert the indexes of analytics_snapshots", exists) < 0)
         return -1;
+    st->table = exists[0];
+    st->personal_name_taken = exists[1];
     if (!st->table)
         return 0;
     res = db_query(m->conn, "migrate: reading the indexes of analytics_snapshots", indexes_sql,

@@ -2,9 +2,10 @@
  * migrate_step.c: a step of `migrate`: a read-only test, then a change.
  *
  * Entry points: migrate_step, migrate_step_todo, migrate_step_change,
- * migrate_step_note, migrate_step_list_term.
+ * migrate_tests_* (a group's tests in one round trip), migrate_step_note,
+ * migrate_step_list_term.
  *
- * Invariant: the tests (migrate_step_todo) are read-only, and with --check
+ * Invariant: the tests (migrate_step_todo, migrate_tests_run) are read-only, and with --check
  * nothing else runs: migrate_step_change then reports the line a run would
  * and executes nothing (the few statements made outside it, such as the
  * ledger's INSERT, test m->check themselves).  So --check changes nothing
@@ -52,22 +53,59 @@ migrate_step_list_term(struct migrate_list *l)
     memset(l, 0, sizeof *l);
 }
 
+void
+migrate_tests_init(struct migrate_tests *t)
+{
+    strbuf_init(&t->sql);
+    t->n = 0;
+}
+
+void
+migrate_tests_add(struct migrate_tests *t, const char *cond)
+{
+    strbuf_puts(&t->sql, t->n++ ? ", coalesce((" : "SELECT coalesce((");
+    strbuf_puts(&t->sql, cond);
+    strbuf_puts(&t->sql, ")::bool, false)");
+}
+
+int
+migrate_tests_run(struct migrate_run *m, struct migrate_tests *t, const char *what, bool *todo)
+{
+    char context[256];
+    PGresult *res;
+    int rc = -1;
+
+    if (t->n == 0) {
+        rc = 0;
+        goto out_term;
+    }
+    if (t->sql.failed) {
+        etl_fail(m->err, "migrate: out of memory");
+        goto out_term;
+    }
+    snprintf(context, sizeof context, "migrate: checking whether to %s", what);
+    res = db_query(m->conn, context, t->sql.data, 0, NULL, PGRES_TUPLES_OK, m->err);
+    if (res == NULL)
+        goto out_term;
+    for (int i = 0; i < t->n; i++)
+        todo[i] = PQgetvalue(res, 0, i)[0] == 't';
+    PQclear(res);
+    rc = 0;
+
+out_term:
+    strbuf_term(&t->sql);
+    t->n = 0;
+    return rc;
+}
+
 int
 migrate_step_todo(struct migrate_run *m, const char *what, const char *cond, bool *todo)
 {
-    char *sql, context[256];
-    PGresult *res;
+    struct migrate_tests t;
 
-    if (asprintf(&sql, "SELECT coalesce((%s)::bool, false)", cond) < 0)
-        return etl_fail(m->err, "migrate: out of memory");
-    snprintf(context, sizeof context, "migrate: checking whether to %s", what);
-    res = db_query(m->conn, context, sql, 0, NULL, PGRES_TUPLES_OK, m->err);
-    free(sql);
-    if (res == NULL)
-        return -1;
-    *todo = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    return 0;
+    migrate_tests_init(&t);
+    migrate_tests_add(&t, cond);
+    return migrate_tests_run(m, &t, what, todo);
 }
 
 int
