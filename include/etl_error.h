@@ -18,6 +18,7 @@ struct etl_error {
     char text[1024];
     char sqlstate[6];          /* "" when the error did not come from the server */
     bool connection_lost;
+    bool not_connected;        /* a connection could not be made (db_connect) */
 };
 
 /* Formats into err->text and clears the rest; err may be NULL.
@@ -30,7 +31,7 @@ int etl_fail(struct etl_error *err, const char *fmt, ...)
  * it was: etl_error_prefix puts the formatted text and ": " before err->text
  * (whose end is cut if the whole does not fit); etl_error_suffix puts it
  * after err->text (cut so that all of the suffix fits).  Both keep sqlstate
- * and connection_lost, so a retry still sees a lost connection.  Return -1.
+ * and the flags, so a retry still sees a lost connection.  Return -1.
  */
 int etl_error_prefix(struct etl_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

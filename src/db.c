@@ -376,6 +376,8 @@ db_connect(const char *dsn, struct etl_error *err)
         if (*p == '\n')
             *p = ' ';
     etl_fail(err, "cannot connect to the database: %s", msg != NULL ? msg : "out of memory");
+    if (err != NULL)
+        err->not_connected = true;
     free(msg);
     PQfinish(conn);
     return NULL;

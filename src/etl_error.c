@@ -18,12 +18,13 @@ etl_fail(struct etl_error *err, const char *fmt, ...)
     va_end(ap);
     err->sqlstate[0] = '\0';
     err->connection_lost = false;
+    err->not_connected = false;
     return -1;
 }
 
 /* err->text becomes the formatted text and ": ", then the old text (prefix),
  * or the old text, then the formatted text (suffix); the old text is cut so
- * that the rest fits.  sqlstate and connection_lost stay. */
+ * that the rest fits.  sqlstate and the flags stay. */
 static void
 rewrap(struct etl_error *err, bool prefix, const char *fmt, va_list ap)
 {

@@ -112,21 +112,6 @@ plan_reads(struct run *run, struct etl_error *err)
     return rc;
 }
 
-/*
- * Connects for an attempt (the database, or --source-dsn).  An attempt
- * after the first follows a loss or a cancelled read: not getting back in
- * is part of it, and is retried as the loss is (worth_retrying).
- */
-static PGconn *
-attempt_connect(const struct job_state *st, const char *dsn, struct etl_error *err)
-{
-    PGconn *conn = db_connect(dsn, err);
-
-    if (conn == NULL && st->attempt > 1)
-        err->connection_lost = true;
-    return conn;
-}
-
 /* The first attempt did not reach the server (a wrong DSN, or a server
  * that is down); every later attempt follows one that did. */
 static bool
@@ -147,7 +132,7 @@ extract_all(struct run *run, struct etl_error *err)
     /* A read replica, when given, serves every read of the source. */
     run->reader = run->conn;
     if (run->opts->source_dsn != NULL) {
-        run->reader = attempt_connect(run->state, source_dsn, err);
+        run->reader = db_connect(source_dsn, err);
         if (run->reader == NULL || db_require_session(run->reader, source_dsn, err) < 0) {
             db_close(run->reader);
             run->reader = run->conn;
@@ -447,7 +432,7 @@ attempt(struct job_state *st, struct etl_error *err)
     run_ids_init(&run.ids);
     reset_report(st);
     st->connected = false;
-    if ((run.conn = attempt_connect(st, st->opts.dsn, err)) == NULL)
+    if ((run.conn = db_connect(st->opts.dsn, err)) == NULL)
         return -1;
     st->connected = true;
     /* Before anything is locked or written: a transaction-mode pooler is refused. */
@@ -527,9 +512,12 @@ worth_retrying(const struct job_state *st, int rc, const struct etl_error *err)
 {
     if (rc != -1 || cancel_requested() != 0 || st->attempt > st->opts.retries)
         return false;
-    /* A first connection that fails is a wrong DSN or a server that is down:
-     * say so now.  After a loss, not getting back in is part of the loss
-     * (attempt_connect). */
+    /* A connection that cannot be made on the first attempt is a wrong DSN
+     * or a server that is down: say so now.  A later attempt follows a loss
+     * or a cancelled read, and not getting back in (the database, the
+     * source, a worker's or a loader's connection) is part of it. */
+    if (err->not_connected)
+        return st->attempt > 1;
     return !never_connected(st) && etl_error_retryable(err);
 }
 

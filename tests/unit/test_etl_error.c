@@ -35,6 +35,24 @@ Test(etl_error, prefix_keeps_a_lost_connection)
     cr_expect(etl_error_retryable(&e), "a prefixed lost connection is still retried");
 }
 
+/* A connection that could not be made stays one through a prefix (a
+ * retry tells it from a loss); etl_fail clears it like the other flags. */
+Test(etl_error, prefix_keeps_not_connected_and_fail_clears_it)
+{
+    struct etl_error e;
+
+    etl_fail(&e, "cannot connect to the database: FATAL:  database \"r\" is not currently"
+                 " accepting connections");
+    cr_expect(!e.not_connected);
+    e.not_connected = true;
+    etl_error_prefix(&e, "source database (--source-dsn)");
+    cr_expect(e.not_connected);
+    cr_expect(!e.connection_lost);
+    cr_expect(!etl_error_retryable(&e), "only a retry makes it worth another attempt (job.c)");
+    etl_fail(&e, "anything");
+    cr_expect(!e.not_connected);
+}
+
 Test(etl_error, prefix_keeps_the_sqlstate)
 {
     struct etl_error e;
