@@ -405,16 +405,16 @@ apply_job_entry(struct cli *cli, const struct jobfile *jf, const struct jobfile_
 
     if (strcmp(e->key, "command") == 0 || strcmp(e->key, "description") == 0)
         return EXIT_OK;
-    if (opt == NULL || !opt->in_job_file) {
-        if (opt != NULL && opt->id != OPT_HELP && opt->id != OPT_VERSION)
-            return usage_error(cli, "%s:%d:%d: \"%s\" does not belong in a job file: pass the"
-                               " database by DATABASE_URL (or DEVPULSE_SOURCE_URL), in an"
-                               " environment file", jf->path, e->line, e->column, e->key);
+    if (opt == NULL || opt->id == OPT_HELP || opt->id == OPT_VERSION)
         return usage_error(cli, "%s:%d:%d: unknown key \"%s\"", jf->path, e->line, e->column, e->key);
-    }
     if (!belongs(opt, cli->command))
         return usage_error(cli, "%s:%d:%d: \"%s\" does not belong to command %s", jf->path,
                            e->line, e->column, e->key, cli_command_names[cli->command]);
+    /* What a job may not set is where the database is. */
+    if (!opt->in_job_file)
+        return usage_error(cli, "%s:%d:%d: \"%s\" does not belong in a job file: pass the"
+                           " database by DATABASE_URL (or DEVPULSE_SOURCE_URL), in an"
+                           " environment file", jf->path, e->line, e->column, e->key);
     if (!job_value_text(opt, e->value, buf, sizeof buf, &value))
         return usage_error(cli, "%s:%d:%d: \"%s\" must be %s", jf->path, e->line, e->column,
                            e->key, kind_names[opt->kind]);

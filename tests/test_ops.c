@@ -54,6 +54,10 @@ static struct job_case job_cases[] = {
     {"{\"command\": \"nightly\", \"command\": \"goals\"}", "duplicate object key"},
     {"{\"command\": \"nightly\", \"dsn\": \"postgresql://u:pw@db/x\"}", "\"dsn\" does not belong in a job file"},
     {"{\"command\": \"nightly\", \"host\": \"db.internal\"}", "\"host\" does not belong in a job file"},
+    /* Another command's options are that, not a matter of where the database is. */
+    {"{\"command\": \"goals\", \"format\": \"json\"}", "\"format\" does not belong to command goals"},
+    {"{\"command\": \"nightly\", \"check\": true}", "\"check\" does not belong to command nightly"},
+    {"{\"command\": \"nightly\", \"help\": true}", "unknown key \"help\""},
     {"{\"command\": \"nightly\", \"description\": 7}", "\"description\" must be a string"},
     {"", "'[' or '{' expected near end of file"},
 };
