@@ -360,8 +360,7 @@ agg_subjects(const struct agg_input *in, int32_t first, int32_t count,
         const struct subject *s = &in->scope->subjects[first + too_many];
         char id[37];
 
-        uuid_format(s->kind == SUBJECT_PERSONAL ? &in->src->profiles[s->entity].id
-                                                : &in->src->workspaces[s->entity].id, id);
+        uuid_format(scope_subject_uuid(in->src, s), id);
         return etl_fail(err, "aggregating: %s %s has more than %lld rows, too many for its"
                         " sums to be exact; nothing was written for it", s->kind ==
                         SUBJECT_PERSONAL ? "profile" : "workspace", id, (long long) AGG_MAX_ROWS);
