@@ -360,8 +360,7 @@ agg_subjects(const struct agg_input *in, int32_t first, int32_t count,
         const struct subject *s = &in->scope->subjects[first + too_many];
         char id[37];
 
-        uuid_format(s->kind == SUBJECT_PERSONAL ? &in->src->profiles[s->entity].id
-                                                : &in->src->workspaces[s->entity].id, id);
+        uuid_format(scope_subject_uuid(in->src, s), id);
         return etl_fail(err, "aggregating: %s %s has more than %lld rows, too many for its"
                         " sums to be exact; nothing was written for it", s->kind ==
                         SUBJECT_PERSONAL ? "profile" : "workspace", id, (long long) AGG_MAX_ROWS);
@@ -371,38 +370,52 @@ agg_subjects(const struct agg_input *in, int32_t first, int32_t count,
     return 0;
 }
 
+/* The row of the cells whose sums run through day: -1 for none (days before
+ * -infinity, i.e. below INT32_MIN), 0 for days before the window, n for its
+ * last day and every day after. */
 static inline int64_t
-column_through(const struct cells *c, int col, int64_t i)
+row_through(const struct cells *c, int64_t day)
 {
-    return col < 0 ? 0 : c->sums[(size_t) i * (size_t) c->stride + (size_t) col];
+    int64_t i = day - c->w0 + 1;
+
+    if (day < INT32_MIN)
+        return -1;
+    return i < 0 ? 0 : i > c->n ? c->n : i;
+}
+
+static inline int64_t
+column_at(const struct cells *c, int col, int64_t i)
+{
+    return col < 0 || i < 0 ? 0 : c->sums[(size_t) i * (size_t) c->stride + (size_t) col];
+}
+
+/* Series s through row b minus through row a; S_SUBSCRIBERS and
+ * S_CHANNEL_VIEWS with their _HIGH parts (aggregate.h). */
+static inline agg_sum
+change(const struct cells *c, enum series s, int64_t a, int64_t b)
+{
+    int high = s == S_SUBSCRIBERS ? c->col[S_SUBSCRIBERS_HIGH]
+             : s == S_CHANNEL_VIEWS ? c->col[S_CHANNEL_VIEWS_HIGH] : -1;
+    agg_sum v = (agg_sum) column_at(c, c->col[s], b) - column_at(c, c->col[s], a);
+
+    if (high >= 0)
+        v += ((agg_sum) column_at(c, high, b) - column_at(c, high, a)) * ((agg_sum) 1 << 32);
+    return v;
 }
 
 agg_sum
 cells_through(const struct cells *c, enum series s, int64_t day)
 {
-    int64_t i = day - c->w0 + 1;
-    agg_sum v;
-
-    if (day < INT32_MIN)
-        return 0;
-    if (i < 0)
-        i = 0;
-    if (i > c->n)
-        i = c->n;
-    v = column_through(c, c->col[s], i);
-    if (s == S_SUBSCRIBERS)
-        v += (agg_sum) column_through(c, c->col[S_SUBSCRIBERS_HIGH], i) * ((agg_sum) 1 << 32);
-    else if (s == S_CHANNEL_VIEWS)
-        v += (agg_sum) column_through(c, c->col[S_CHANNEL_VIEWS_HIGH], i) * ((agg_sum) 1 << 32);
-    return v;
+    return change(c, s, -1, row_through(c, day));
 }
 
+/* One lookup of the two rows, not two of cells_through. */
 agg_sum
 cells_over(const struct cells *c, enum series s, int64_t from, int64_t to)
 {
     if (to < from)
         return 0;
-    return cells_through(c, s, to) - cells_through(c, s, from - 1);
+    return change(c, s, row_through(c, from - 1), row_through(c, to));
 }
 
 size_t

@@ -2,6 +2,7 @@
  * strbuf.c: growable buffers.  An allocation failure is sticky (b->failed),
  * so callers check once after a batch of appends instead of after each.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,45 +66,43 @@ strbuf_putc(struct strbuf *b, char c)
     strbuf_append(b, &c, 1);
 }
 
-char *
-strbuf_put_int64(char *p, int64_t v)
+/* The digits of u, after a '-' when negative: one writer for both widths.
+ * Below 2^64 (every int64), 64-bit division alone; above, groups of 19
+ * digits come off in 128 bits first (10^19 < 2^64). */
+static inline char *
+put_magnitude(char *p, unsigned __int128 u, bool negative)
 {
-    char tmp[24], *t = tmp + sizeof tmp;
-    uint64_t u = v < 0 ? 0 - (uint64_t) v : (uint64_t) v;
+    const unsigned __int128 group = 10000000000000000000u;
+    char tmp[48], *t = tmp + sizeof tmp;
+    uint64_t low;
 
+    while (u > UINT64_MAX) {
+        low = (uint64_t) (u % group);
+        for (int i = 0; i < 19; i++, low /= 10)
+            *--t = (char) ('0' + low % 10);
+        u /= group;
+    }
+    low = (uint64_t) u;
     do {
-        *--t = (char) ('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0)
+        *--t = (char) ('0' + low % 10);
+        low /= 10;
+    } while (low != 0);
+    if (negative)
         *--t = '-';
     memcpy(p, t, (size_t) (tmp + sizeof tmp - t));
     return p + (tmp + sizeof tmp - t);
 }
 
 char *
+strbuf_put_int64(char *p, int64_t v)
+{
+    return put_magnitude(p, v < 0 ? 0 - (uint64_t) v : (uint64_t) v, v < 0);
+}
+
+char *
 strbuf_put_int128(char *p, __int128 v)
 {
-    /* 10^19 < 2^64: the digits in groups of 19, least significant first */
-    const unsigned __int128 group = 10000000000000000000u;
-    unsigned __int128 u = v < 0 ? 0 - (unsigned __int128) v : (unsigned __int128) v;
-    char tmp[48], *t = tmp + sizeof tmp;
-
-    if (v >= INT64_MIN && v <= INT64_MAX)
-        return strbuf_put_int64(p, (int64_t) v);
-    while (u >= group) {
-        uint64_t low = (uint64_t) (u % group);
-
-        for (int i = 0; i < 19; i++, low /= 10)
-            *--t = (char) ('0' + low % 10);
-        u /= group;
-    }
-    for (uint64_t high = (uint64_t) u; high != 0; high /= 10)
-        *--t = (char) ('0' + high % 10);
-    if (v < 0)
-        *--t = '-';
-    memcpy(p, t, (size_t) (tmp + sizeof tmp - t));
-    return p + (tmp + sizeof tmp - t);
+    return put_magnitude(p, v < 0 ? 0 - (unsigned __int128) v : (unsigned __int128) v, v < 0);
 }
 
 char *
