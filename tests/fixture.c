@@ -177,17 +177,43 @@ fx_shell(char **out, const char *cmd_fmt, ...)
     return run_command(out, cmd);
 }
 
+/* The engine on db, as the tests' own user or as "<db name>_<login_suffix>". */
+static int
+run_etl(struct fx_db *db, const char *login_suffix, char **out, const char *args_fmt, va_list ap)
+{
+    char args[2048], cmd[4096];
+
+    vsnprintf(args, sizeof args, args_fmt, ap);
+    if (login_suffix == NULL)
+        snprintf(cmd, sizeof cmd, "%s --dsn dbname=%s %s 2>&1", fx_etl_path(), db->name, args);
+    else
+        snprintf(cmd, sizeof cmd, "%s --dsn 'dbname=%s user=%s_%s' %s 2>&1", fx_etl_path(),
+                 db->name, db->name, login_suffix, args);
+    return run_command(out, cmd);
+}
+
 int
 fx_etl(struct fx_db *db, char **out, const char *args_fmt, ...)
 {
-    char args[2048], cmd[4096];
     va_list ap;
+    int rc;
 
     va_start(ap, args_fmt);
-    vsnprintf(args, sizeof args, args_fmt, ap);
+    rc = run_etl(db, NULL, out, args_fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s --dsn dbname=%s %s 2>&1", fx_etl_path(), db->name, args);
-    return run_command(out, cmd);
+    return rc;
+}
+
+int
+fx_etl_as(struct fx_db *db, const char *login_suffix, char **out, const char *args_fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, args_fmt);
+    rc = run_etl(db, login_suffix, out, args_fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 const char *

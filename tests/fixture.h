@@ -36,6 +36,9 @@ char *fx_text(struct fx_db *db, const char *sql);
  * returns the exit status and, when out is not NULL, stdout+stderr (malloc'd). */
 int fx_etl(struct fx_db *db, char **out, const char *args_fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same as the login named "<db name>_<login_suffix>" (made by the test). */
+int fx_etl_as(struct fx_db *db, const char *login_suffix, char **out, const char *args_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Runs any shell command line; same returns. */
 int fx_shell(char **out, const char *cmd_fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -58,14 +58,6 @@ new_app_db(struct fx_db *db, int users, int seed)
     fx_generate(db, users, 20, seed, NULL);
 }
 
-/* Runs the engine as login `user` (NULL: the superuser the tests connect as). */
-static int
-etl_as(struct fx_db *db, const char *user, char **out, const char *args)
-{
-    return fx_shell(out, "%s --dsn 'dbname=%s%s%s' %s", fx_etl_path(), db->name,
-                    user != NULL ? " user=" : "", user != NULL ? user : "", args);
-}
-
 /* Every table of the app (public and auth): its rows' count and md5. */
 static char *
 data_fingerprint(struct fx_db *db)
@@ -243,12 +235,12 @@ Test(adopt, supabase_app, .timeout = 300)
     cr_expect_eq(fx_etl(&db, &out, "migrate --check"), 0, "%s", out);
     free(out);
     create_login(&db, login, sizeof login);
-    cr_expect_eq(etl_as(&db, login, &out, "migrate --check"), 0, "as the engine's login: %s", out);
+    cr_expect_eq(fx_etl_as(&db, "etl", &out, "migrate --check"), 0, "as the engine's login: %s", out);
     cr_expect(strstr(out, "up to date") != NULL, "%s", out);
     free(out);
 
     fx_expect_goals(&db, AS_OF);
-    cr_assert_eq(etl_as(&db, login, &out, "nightly --as-of " AS_OF), 0, "%s", out);
+    cr_assert_eq(fx_etl_as(&db, "etl", &out, "nightly --as-of " AS_OF), 0, "%s", out);
     free(out);
     cr_expect_eq(fx_snapshot_diff(&db, NIGHTLY_REF " UNION ALL " APP_ROWS), 0);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s) a", APP_ROWS);
@@ -537,9 +529,9 @@ managed(bool app_made)
     fx_exec(&db, sql);
     if (app_made)
         app_db(&db, false, owner);
-    cr_assert_eq(etl_as(&db, owner, &out, "migrate"), 0, "%s", out);
+    cr_assert_eq(fx_etl_as(&db, "owner", &out, "migrate"), 0, "%s", out);
     free(out);
-    cr_expect_eq(etl_as(&db, owner, &out, "migrate"), 0, "%s", out);
+    cr_expect_eq(fx_etl_as(&db, "owner", &out, "migrate"), 0, "%s", out);
     cr_expect(strstr(out, "up to date") != NULL, "%s", out);
     free(out);
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
@@ -548,12 +540,12 @@ managed(bool app_made)
     fx_shell(&out, "psql -XAtq -v ON_ERROR_STOP=1 -d %s -U %s -c 'CREATE ROLE %s LOGIN IN ROLE devpulse_etl'",
              db.name, owner, login);
     free(out);
-    cr_expect_eq(etl_as(&db, login, &out, "migrate --check"), 0, "%s", out);
+    cr_expect_eq(fx_etl_as(&db, "etl", &out, "migrate --check"), 0, "%s", out);
     free(out);
     fx_generate(&db, 30, 120, 56, NULL);
     load_sql(&db, NULL, "reference.sql");
     fx_expect_goals(&db, AS_OF);
-    cr_assert_eq(etl_as(&db, login, &out, "nightly --as-of " AS_OF), 0, "%s", out);
+    cr_assert_eq(fx_etl_as(&db, "etl", &out, "nightly --as-of " AS_OF), 0, "%s", out);
     free(out);
     cr_expect_eq(fx_snapshot_diff(&db, NIGHTLY_REF), 0);
     cr_expect_eq(fx_goals_diff(&db), 0);

@@ -370,15 +370,14 @@ Test(faults, least_privilege)
     snprintf(sql, sizeof sql, "CREATE ROLE %s_none LOGIN; CREATE ROLE %s_etl LOGIN IN ROLE devpulse_etl",
              db.name, db.name);
     fx_exec(&db, sql);
-    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_none' nightly", fx_etl_path(), db.name, db.name);
+    rc = fx_etl_as(&db, "none", &out, "nightly");
     cr_expect_eq(rc, 1, "%s", out);
     cr_expect(strstr(out, "GRANT devpulse_etl TO") != NULL, "%s", out);
     free(out);
     cr_expect_eq(fx_int(&db, "SELECT count(*) FROM analytics_snapshots"), 0);
 
     fx_expect_goals(&db, AS_OF);
-    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_etl' nightly --as-of " AS_OF, fx_etl_path(),
-                  db.name, db.name);
+    rc = fx_etl_as(&db, "etl", &out, "nightly --as-of " AS_OF);
     cr_expect_eq(rc, 0, "%s", out);
     free(out);
     cr_expect_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
@@ -471,16 +470,14 @@ Test(faults, row_security_hides_nothing)
     /* An app's own policy: a login sees the rows of the user in its JWT. */
     fx_exec(&db, "ALTER TABLE monitors ENABLE ROW LEVEL SECURITY;"
                  "CREATE POLICY app_own ON monitors USING (user_id = auth.uid())");
-    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_etl' nightly --as-of " AS_OF, fx_etl_path(),
-                  db.name, db.name);
+    rc = fx_etl_as(&db, "etl", &out, "nightly --as-of " AS_OF);
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
     cr_expect_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);
 
     before = fx_text(&db, "SELECT md5(string_agg(s::text, ',' ORDER BY id)) FROM analytics_snapshots s");
     fx_exec(&db, "DROP POLICY devpulse_etl_read ON monitors");
-    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_etl' nightly --as-of 2026-01-02", fx_etl_path(),
-                  db.name, db.name);
+    rc = fx_etl_as(&db, "etl", &out, "nightly --as-of 2026-01-02");
     cr_expect_eq(rc, 1, "%s", out);
     cr_expect(strstr(out, "query would be affected by row-level security policy for table \"monitors\"")
               != NULL, "%s", out);
@@ -491,14 +488,14 @@ Test(faults, row_security_hides_nothing)
     cr_expect_str_eq(after, before, "a refused run wrote rows");
     free(after);
 
-    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_etl' migrate --check", fx_etl_path(), db.name, db.name);
+    rc = fx_etl_as(&db, "etl", &out, "migrate --check");
     cr_expect_eq(rc, 4, "%s", out);
     cr_expect(strstr(out, "migrate --check: would create policy devpulse_etl_read on monitors") != NULL,
               "%s", out);
     free(out);
     cr_expect_eq(fx_etl(&db, &out, "migrate"), 0, "%s", out);
     free(out);
-    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_etl' migrate --check", fx_etl_path(), db.name, db.name);
+    rc = fx_etl_as(&db, "etl", &out, "migrate --check");
     cr_expect_eq(rc, 0, "%s", out);
     free(out);
 
@@ -506,8 +503,7 @@ Test(faults, row_security_hides_nothing)
     fx_exec(&db, "ALTER TABLE github_repositories ENABLE ROW LEVEL SECURITY;"
                  "CREATE POLICY app_public_only ON github_repositories AS RESTRICTIVE FOR SELECT"
                  " USING (NOT is_private)");
-    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_etl' nightly --as-of 2026-01-02", fx_etl_path(),
-                  db.name, db.name);
+    rc = fx_etl_as(&db, "etl", &out, "nightly --as-of 2026-01-02");
     cr_expect_eq(rc, 1, "%s", out);
     /* PostgreSQL names the first table read under row level security; the
      * hint names the one to blame. */
@@ -529,8 +525,7 @@ Test(faults, row_security_hides_nothing)
     fx_exec(&db, sql);
     fx_exec(&db, "DROP POLICY devpulse_etl_read ON monitors;"
                  "DROP POLICY devpulse_etl_read ON github_repositories");
-    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_etl' nightly --as-of " AS_OF, fx_etl_path(),
-                  db.name, db.name);
+    rc = fx_etl_as(&db, "etl", &out, "nightly --as-of " AS_OF);
     cr_expect_eq(rc, 0, "%s", out);
     free(out);
     cr_expect_eq(fx_snapshot_diff(&db, "SELECT * FROM ref.snapshots_nightly('" AS_OF "', 3)"), 0);

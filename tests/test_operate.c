@@ -288,8 +288,7 @@ Test(operate, status_after_each_outcome, .timeout = 300)
     snprintf(sql, sizeof sql, "CREATE ROLE %s_mon LOGIN IN ROLE devpulse_etl_monitor;"
              " CREATE ROLE %s_nobody LOGIN", db.name, db.name);
     fx_exec(&db, sql);
-    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_mon' status --format json 2>&1",
-                  fx_etl_path(), db.name, db.name);
+    rc = fx_etl_as(&db, "mon", &out, "status --format json");
     cr_expect_eq(rc, 0, "%s", out);
     e = parse_object(out);
     free(out);
@@ -300,7 +299,7 @@ Test(operate, status_after_each_outcome, .timeout = 300)
                   db.name, db.name);
     cr_expect_neq(rc, 0, "the monitoring role reads snapshots: %s", out);
     free(out);
-    rc = fx_shell(&out, "%s --dsn 'dbname=%s user=%s_nobody' status", fx_etl_path(), db.name, db.name);
+    rc = fx_etl_as(&db, "nobody", &out, "status");
     cr_expect_eq(rc, 1, "%s", out);
     cr_expect(strstr(out, "GRANT devpulse_etl_monitor TO") != NULL, "%s", out);
     free(out);
